@@ -7,6 +7,7 @@ _enable_compilation_cache()
 from . import engine as engine  # noqa: E402
 from . import inputs as inputs  # noqa: E402
 from . import neurons as neurons  # noqa: E402
+from . import io as io  # noqa: E402
 from . import plot as plot  # noqa: E402
 from .engine import ODE as ODE  # noqa: E402
 from .engine import RK4 as RK4  # noqa: E402

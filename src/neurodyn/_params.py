@@ -15,9 +15,9 @@ import jax
 import numpy as np
 
 
-def param(default: Any = dataclasses.MISSING, *, unit: str = "", doc: str = "", converter=None):
-    """A model parameter with a unit and a one-line description."""
-    kwargs = {"metadata": {"unit": unit, "doc": doc}}
+def param(default: Any = dataclasses.MISSING, *, unit: str = "", doc: str = "", converter=None, static=False):
+    """A model parameter with a unit and a one-line description (``static`` for sizes and flags)."""
+    kwargs = {"metadata": {"unit": unit, "doc": doc}, "static": static}
     if default is not dataclasses.MISSING:
         kwargs["default"] = default
     if converter is not None:
@@ -30,9 +30,7 @@ def parameters(cls_or_model) -> list[tuple[str, Any, str, str]]:
     rows = []
     for f in dataclasses.fields(cls_or_model):
         meta = f.metadata or {}
-        if "unit" not in meta and not f.metadata.get("static", False) and f.name.startswith("_"):
-            continue
-        if "unit" not in meta and "doc" not in meta:
+        if "unit" not in meta:
             continue
         default = f.default if f.default is not dataclasses.MISSING else None
         rows.append((f.name, default, meta.get("unit", ""), meta.get("doc", "")))

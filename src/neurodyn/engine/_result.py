@@ -2,8 +2,6 @@
 
 from __future__ import annotations
 
-import os
-import tempfile
 from pathlib import Path
 from typing import Any
 
@@ -11,6 +9,7 @@ import equinox as eqx
 import jax
 import numpy as np
 
+from .._files import atomic_path
 from ._record import Spikes, unpack_events
 
 
@@ -152,19 +151,10 @@ class Result(eqx.Module):
 
     def save(self, path) -> Path:
         """Write NetCDF atomically (temporary file in the same folder, then rename)."""
-        path = Path(path)
-        path.parent.mkdir(parents=True, exist_ok=True)
         ds = self.to_xarray()
-        fd, tmp = tempfile.mkstemp(dir=path.parent, prefix=path.name + ".", suffix=".tmp")
-        os.close(fd)
-        try:
+        with atomic_path(path) as tmp:
             ds.to_netcdf(tmp, engine="h5netcdf")
-            os.replace(tmp, path)
-        except BaseException:
-            if os.path.exists(tmp):
-                os.remove(tmp)
-            raise
-        return path
+        return Path(path)
 
 
 def load(path) -> Result:

@@ -6,8 +6,6 @@ import dataclasses
 import hashlib
 import json
 import math
-import os
-import tempfile
 import time
 from pathlib import Path
 from typing import Any
@@ -18,6 +16,7 @@ import jax.numpy as jnp
 import numpy as np
 
 from .. import inputs as _inputs
+from .._files import atomic_path, write_text
 from .._params import is_traced
 from ._model import AbstractDynamics, AbstractModel, advance, variables
 from ._record import Spikes, check_neurons, pack, packed_width, parse_record, select, unpack_events
@@ -240,16 +239,8 @@ def _chunk_records(n_records_total: int, every: int, bytes_per_step: int, chunk_
 
 # -- streaming -------------------------------------------------------------
 def _atomic_savez(path: Path, **arrays):
-    fd, tmp = tempfile.mkstemp(dir=path.parent, prefix=path.name + ".", suffix=".tmp")
-    os.close(fd)
-    try:
-        with open(tmp, "wb") as fh:
-            np.savez(fh, **arrays)
-        os.replace(tmp, path)
-    except BaseException:
-        if os.path.exists(tmp):
-            os.remove(tmp)
-        raise
+    with atomic_path(path) as tmp, open(tmp, "wb") as fh:
+        np.savez(fh, **arrays)
 
 
 def _signature(model, drive, key, plan: _Plan, solver) -> str:
@@ -301,9 +292,7 @@ class _Stream:
         _atomic_savez(self.folder / f"chunk_{c:06d}.npz", **chunk)
         leaves = jax.tree.leaves(carry)
         _atomic_savez(self.folder / "checkpoint.npz", **{f"leaf{i}": np.asarray(x) for i, x in enumerate(leaves)})
-        tmp = self.folder / "run.json.tmp"
-        tmp.write_text(json.dumps({"signature": self.signature, "chunks_done": c + 1}))
-        os.replace(tmp, self.folder / "run.json")
+        write_text(self.folder / "run.json", json.dumps({"signature": self.signature, "chunks_done": c + 1}))
 
 
 # -- the public entry point ----------------------------------------------

@@ -51,7 +51,7 @@ class LIF(AbstractDynamics):
         res.rates().mean()
     """
 
-    n: int = eqx.field(static=True)
+    n: int = param(unit="", doc="number of neurons", static=True)
     tau_m: jax.Array = param(10.0, unit="ms", doc="membrane time constant")
     C_m: jax.Array = param(250.0, unit="pF", doc="membrane capacitance")
     E_L: jax.Array = param(-70.0, unit="mV", doc="resting (leak reversal) potential")
