@@ -60,7 +60,10 @@ class _Drive(eqx.Module):
 
     def _map(self, fn, key=None):
         pops = list(self._pops())
-        keys = [None] * len(pops) if key is None else list(jax.random.split(key, len(pops)))
+        if key is None or len(pops) == 1:
+            keys = [key] * len(pops)
+        else:
+            keys = [jax.random.fold_in(key, j) for j in range(len(pops))]
         out = {pop: fn(pop, shape, k) for (pop, shape), k in zip(pops, keys)}
         return out[None] if None in out else out
 
@@ -147,7 +150,8 @@ class _Carry(eqx.Module):
 def _one_step(model, drive, solver, key, plan: _Plan, carry: _Carry):
     i = carry.step
     t = i * plan.dt
-    k_in, k_model = jax.random.split(jax.random.fold_in(key, i))
+    k_in = jax.random.fold_in(key, i)  # per-step keys do not depend on chunking
+    k_model = jax.random.fold_in(k_in, 1)  # dropped by XLA when the model draws nothing
     in_state = drive.update(carry.inputs, t, plan.dt, k_in)
     state, spikes = advance(model, carry.state, t, plan.dt, lambda s: drive.value(in_state, s, plan.dt), k_model, solver)
     counts = {p: carry.counts[p] + spikes[p].astype(jnp.int32) for p, _ in plan.counted}
