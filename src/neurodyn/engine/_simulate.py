@@ -152,7 +152,7 @@ def _one_step(model, drive, solver, key, plan: _Plan, carry: _Carry):
     t = i * plan.dt
     k_in = jax.random.fold_in(key, i)  # per-step keys do not depend on chunking
     k_model = jax.random.fold_in(k_in, 1)  # dropped by XLA when the model draws nothing
-    in_state = drive.update(carry.inputs, t, plan.dt, k_in)
+    in_state = jax.lax.optimization_barrier(drive.update(carry.inputs, t, plan.dt, k_in))  # draw once
     state, spikes = advance(model, carry.state, t, plan.dt, lambda s: drive.value(in_state, s, plan.dt), k_model, solver)
     counts = {p: carry.counts[p] + spikes[p].astype(jnp.int32) for p, _ in plan.counted}
     return _Carry(state, in_state, i + 1, counts), spikes
