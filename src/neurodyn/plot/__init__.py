@@ -1,0 +1,8 @@
+"""Figures from results and spike trains (matplotlib ``Figure`` objects, no pyplot state)."""
+
+from ._spikes import correlogram as correlogram
+from ._spikes import cv_distribution as cv_distribution
+from ._spikes import isi_histogram as isi_histogram
+from ._spikes import psth as psth
+from ._spikes import spike_raster as spike_raster
+from ._spikes import summary as summary
