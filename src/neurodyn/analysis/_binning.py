@@ -50,22 +50,51 @@ def bin_index(st: SpikeTrains, bin_size: float, t_start=None, t_stop=None):
     """Bin of every spike under the module convention.
 
     Returns:
-        ``(keep, bins, n_bins, t0)``: boolean mask of the spikes that fall in a bin, their
-        bin indices (int64), the number of bins, and the window start.
+        ``(keep, bins, n_bins, t0)``: boolean mask of the spikes that fall in a bin (or
+        ``None`` when all do), their bin indices (int64), the number of bins, and the
+        window start.
     """
     t0, t1 = check_window(st, t_start, t_stop)
     n_bins = n_bins_of(bin_size, t0, t1)
     times = st.times
-    inside = (times >= t0) & (times <= t1)
-    b = _round_bins((times - t0) * (1.0 / float(bin_size)))
-    keep = inside & (b < n_bins)
+    x = times - t0
+    x *= 1.0 / float(bin_size)
+    b = np.floor(x)
+    x -= b
+    b += x >= 1.0 - _TOLERANCE  # a quotient within 1e-8 below an integer rounds up
+    keep = b < n_bins
+    if t0 > st.t_start or t1 < st.t_stop:
+        keep &= (times >= t0) & (times <= t1)
+    b = b.astype(np.int64)
+    if keep.all():
+        keep = None
     return keep, b, n_bins, t0
+
+
+def binned_keys(st: SpikeTrains, bin_size: float, t_start=None, t_stop=None):
+    """Sorted keys ``row * n_bins + bin`` of the binned spikes, ``n_bins`` and the window start."""
+    keep, b, n_bins, t0 = bin_index(st, bin_size, t_start, t_stop)
+    if keep is None:
+        key = st.rows * n_bins
+        key += b
+    else:
+        key = st.rows[keep] * n_bins + b[keep]
+    return key, n_bins, t0
+
+
+def runs(key: np.ndarray):
+    """Distinct values of a sorted array and their multiplicities."""
+    if key.size == 0:
+        return key, np.zeros(0, np.int64)
+    starts = np.flatnonzero(key[1:] != key[:-1]) + 1
+    starts = np.concatenate([[0], starts])
+    cnt = np.diff(np.append(starts, key.size))
+    return key[starts], cnt
 
 
 def flat_counts(st: SpikeTrains, bin_size: float, t_start=None, t_stop=None):
     """Counts per (row, bin) as a flat vector of length ``n_rows * n_bins`` (int64)."""
-    keep, b, n_bins, t0 = bin_index(st, bin_size, t_start, t_stop)
-    key = st.rows[keep] * n_bins + b[keep]
+    key, n_bins, t0 = binned_keys(st, bin_size, t_start, t_stop)
     counts = np.bincount(key, minlength=st.n_rows * n_bins)
     return counts, n_bins, t0
 
@@ -111,11 +140,14 @@ def bin_counts(
 def np_histogram_bins(times: np.ndarray, n_bins: int, first: float, last: float):
     """Bins under ``np.histogram(times, bins=n_bins, range=(first, last))`` (last bin closed).
 
-    Returns ``(keep, bins)``. Used by :func:`instantaneous_rate`, whose reference (Elephant)
+    Returns ``(keep, bins)`` (``keep`` is ``None`` when every spike is in range). Used by :func:`instantaneous_rate`, whose reference (Elephant)
     bins with ``np.histogram``; reproducing its edge rules keeps the two equal to rounding.
     """
     keep = (times >= first) & (times <= last)
-    x = times[keep]
+    if keep.all():
+        keep, x = None, times
+    else:
+        x = times[keep]
     norm = n_bins / (last - first)
     idx = ((x - first) * norm).astype(np.int64)
     idx[idx == n_bins] -= 1

@@ -9,7 +9,7 @@ import warnings
 import numpy as np
 import scipy.sparse
 
-from ._binning import bin_index, flat_counts
+from ._binning import bin_index, binned_keys, flat_counts, runs
 from ._rates import Signal
 from ._spiketrains import SpikeTrains
 
@@ -31,28 +31,32 @@ _SPARSE_MAC_S = 2.5e-9
 
 def _gram(st: SpikeTrains, bin_size, binary, t_start, t_stop):
     """``S = X X^T`` of the binned counts (trials concatenated along time), counts, bins."""
-    counts, n_bins, _ = flat_counts(st, bin_size, t_start, t_stop)
+    key, n_bins, _ = binned_keys(st, bin_size, t_start, t_stop)
+    ukey, cnt = runs(key)  # occupied (row, bin) and their counts
     if binary:
-        counts = np.minimum(counts, 1)
-    n_units = st.n_units
-    # (units, trials * bins): trials are extra time bins
-    X = counts.reshape(st.n_trials, n_units, n_bins).transpose(1, 0, 2).reshape(n_units, -1)
-    total_bins = X.shape[1]
-    n = X.sum(axis=1).astype(np.float64)
-    sq = (X.astype(np.int64) ** 2).sum(axis=1)
-    col_nnz = np.count_nonzero(X, axis=0)
-    sparse_cost = float((col_nnz.astype(np.float64) ** 2).sum()) * _SPARSE_MAC_S
+        cnt = np.minimum(cnt, 1)
+    n_units, n_trials = st.n_units, st.n_trials
+    total_bins = n_trials * n_bins
+    urow = ukey // n_bins
+    ubin = ukey - urow * n_bins
+    unit = urow % max(n_units, 1)
+    col = (urow // max(n_units, 1)) * n_bins + ubin  # trials are extra time bins
+    n = np.bincount(unit, weights=cnt, minlength=n_units)
+    sq = np.bincount(unit, weights=cnt.astype(np.float64) ** 2, minlength=n_units)
+    col_nnz = np.bincount(col, minlength=total_bins).astype(np.float64)
+    sparse_cost = float(col_nnz @ col_nnz) * _SPARSE_MAC_S
     dense_cost = float(n_units) ** 2 * total_bins * _DENSE_MAC_S
+    flat = unit * total_bins + col
     if sparse_cost < dense_cost:
-        sp = scipy.sparse.csr_matrix(X.astype(np.float64))
+        sp = scipy.sparse.csr_matrix((cnt.astype(np.float64), (unit, col)), shape=(n_units, total_bins))
         S = (sp @ sp.T).toarray()
-    elif sq.size and sq.max() < 2**24:
-        # integer products and sums below 2**24 are exact in float32
-        Xf = X.astype(np.float32)
-        S = (Xf @ Xf.T).astype(np.float64)
     else:
-        Xf = X.astype(np.float64)
-        S = Xf @ Xf.T
+        # integer products with sums below 2**24 are exact in float32
+        dtype = np.float32 if sq.size == 0 or sq.max() < 2**24 else np.float64
+        X = np.zeros(n_units * total_bins, dtype=dtype)
+        X[flat] = cnt
+        X = X.reshape(n_units, total_bins)
+        S = (X @ X.T).astype(np.float64)
     return S, n, total_bins
 
 
@@ -167,7 +171,7 @@ def cross_correlograms(
     n_lags = hi - lo + 1
     # nonzero (row, bin) entries with counts, sorted by key = row * M + bin
     M = 2 * n_bins + abs(lo) + abs(hi) + 2
-    key = st.rows[keep] * M + b[keep]
+    key = st.rows * M + b if keep is None else st.rows[keep] * M + b[keep]
     ukey, cnt = np.unique(key, return_counts=True)
     if binary:
         cnt = np.minimum(cnt, 1)

@@ -18,7 +18,7 @@ import scipy.optimize
 import scipy.special
 import scipy.stats
 
-from ._binning import check_window, flat_counts, n_bins_of, np_histogram_bins
+from ._binning import binned_keys, bin_index, check_window, n_bins_of, np_histogram_bins, runs
 from ._spiketrains import SpikeTrains
 
 __all__ = ["Signal", "Kernel", "mean_firing_rate", "time_histogram", "psth", "instantaneous_rate"]
@@ -74,10 +74,13 @@ def time_histogram(
     """
     if output not in ("counts", "mean", "rate"):
         raise ValueError(f"output must be 'counts', 'mean' or 'rate', got {output!r}")
-    counts, n_bins, t0 = flat_counts(st, bin_size, t_start, t_stop)
     if binary:
-        counts = np.minimum(counts, 1)
-    hist = counts.reshape(st.n_rows, n_bins).sum(axis=0).astype(np.float64)
+        key, n_bins, t0 = binned_keys(st, bin_size, t_start, t_stop)
+        bins = runs(key)[0] % n_bins  # one count per occupied (train, bin)
+    else:
+        keep, bins, n_bins, t0 = bin_index(st, bin_size, t_start, t_stop)
+        bins = bins if keep is None else bins[keep]
+    hist = np.bincount(bins, minlength=n_bins).astype(np.float64)
     n_trains = max(st.n_rows, 1)
     if output == "mean":
         hist = hist / n_trains
@@ -111,10 +114,15 @@ def psth(
         >>> psth(st, 5.0).values
         array([200.,   0.])
     """
-    counts, n_bins, t0 = flat_counts(st, bin_size, t_start, t_stop)
-    c = counts.reshape(st.n_trials, st.n_units, n_bins).sum(axis=0).astype(np.float64)
+    keep, bins, n_bins, t0 = bin_index(st, bin_size, t_start, t_stop)
+    units = st.units if keep is None else st.units[keep]
+    bins = bins if keep is None else bins[keep]
     scale = 1.0 / (st.n_trials * float(bin_size) * 1e-3)
-    values = c * scale if per_unit else c.sum(axis=0) * (scale / max(st.n_units, 1))
+    if per_unit:
+        c = np.bincount(units.astype(np.int64) * n_bins + bins, minlength=st.n_units * n_bins)
+        values = c.reshape(st.n_units, n_bins) * scale
+    else:
+        values = np.bincount(bins, minlength=n_bins) * (scale / max(st.n_units, 1))
     return Signal(t0 + np.arange(n_bins) * float(bin_size), values)
 
 
@@ -237,13 +245,22 @@ def _as_kernel(kernel, sigma, invert) -> Kernel:
     return k
 
 
-def _fft_convolve_rows(x: np.ndarray, kern: np.ndarray, mode: str) -> np.ndarray:
-    """Convolve each row of ``x`` with ``kern`` (``np.convolve`` ``same``/``valid`` alignment)."""
-    n, L = x.shape[1], kern.size
-    nfull = n + L - 1
-    nf = scipy.fft.next_fast_len(nfull, real=True)
+def _fft_convolve_counts(rows, bins, n_rows: int, n: int, kern: np.ndarray, mode: str) -> np.ndarray:
+    """Convolve the spike counts of every row with ``kern`` by FFT along time.
+
+    The counts are scattered straight into the zero-padded FFT buffer, and the result is a
+    view into the inverse transform (``np.convolve`` ``same``/``valid`` alignment).
+    """
+    L = kern.size
+    nf = scipy.fft.next_fast_len(n + L - 1, real=True)
+    key = rows * nf + bins  # sorted: rows non-decreasing, bins non-decreasing within a row
+    ukey, cnt = runs(key)
+    buf = np.zeros(n_rows * nf)
+    buf[ukey] = cnt
+    buf = buf.reshape(n_rows, nf)
     workers = os.cpu_count() or 1
-    spec = scipy.fft.rfft(x, n=nf, axis=1, workers=workers)
+    spec = scipy.fft.rfft(buf, axis=1, workers=workers, overwrite_x=True)
+    del buf
     spec *= scipy.fft.rfft(kern, n=nf)
     full = scipy.fft.irfft(spec, n=nf, axis=1, workers=workers, overwrite_x=True)
     if mode == "same":
@@ -329,9 +346,7 @@ def instantaneous_rate(
         raise ValueError(f"sampling_period must be <= the window {t1 - t0} ms, got {dt}")
     last = t0 + n_bins * dt
     keep, idx = np_histogram_bins(st.times, n_bins, t0, last)
-    rows = st.rows[keep]
-    hist = np.bincount(rows * n_bins + idx, minlength=st.n_rows * n_bins).astype(np.float64)
-    hist = hist.reshape(st.n_rows, n_bins)
+    rows = st.rows if keep is None else st.rows[keep]
 
     if cutoff < _MIN_CUTOFF[k.name]:
         cutoff = _MIN_CUTOFF[k.name]
@@ -347,8 +362,8 @@ def instantaneous_rate(
             f"with trim=True the kernel ({kern.size} samples) must be shorter than the window "
             f"({n_bins} samples); lower sigma or cutoff, or use trim=False"
         )
-    rate = _fft_convolve_rows(hist, kern, "valid" if trim else "same")
-    np.clip(rate, 0.0, None, out=rate)
+    rate = _fft_convolve_counts(rows, idx, st.n_rows, n_bins, kern, "valid" if trim else "same")
+    np.maximum(rate, 0.0, out=rate)
     ts, te = t0, t1
     if trim:
         med_id = _median_index(k, t_kern, s)

@@ -13,6 +13,7 @@ from __future__ import annotations
 
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
+from functools import cached_property
 
 import numpy as np
 
@@ -129,7 +130,7 @@ class SpikeTrains:
         if not self._sorted:
             row = units.astype(np.int64) if trials is None else trials.astype(np.int64) * n_units + units
             if times.size > 1 and not _is_row_time_sorted(row, times):
-                order = np.lexsort((times, row))
+                order = _row_time_order(row, times, n_units * n_trials)
                 times, units = times[order], units[order]
                 if trials is not None:
                     trials = trials[order]
@@ -303,19 +304,23 @@ class SpikeTrains:
         """Number of (trial, unit) spike trains, ``n_trials * n_units``."""
         return self.n_trials * self.n_units
 
-    @property
+    @cached_property
     def rows(self) -> np.ndarray:
         """Row index ``trial * n_units + unit`` of each spike (int64), non-decreasing."""
         if self.trials is None:
-            return self.units.astype(np.int64)
-        return self.trials.astype(np.int64) * self.n_units + self.units
+            out = self.units.astype(np.int64)
+        else:
+            out = self.trials.astype(np.int64) * self.n_units + self.units
+        out.flags.writeable = False
+        return out
 
-    @property
+    @cached_property
     def offsets(self) -> np.ndarray:
         """CSR offsets: the spikes of row ``r`` are ``times[offsets[r]:offsets[r + 1]]``."""
         counts = np.bincount(self.rows, minlength=self.n_rows) if self.n_spikes else np.zeros(self.n_rows, np.int64)
         out = np.zeros(self.n_rows + 1, dtype=np.int64)
         np.cumsum(counts, out=out[1:])
+        out.flags.writeable = False
         return out
 
     def counts(self) -> np.ndarray:
@@ -386,6 +391,20 @@ class SpikeTrains:
             )
         mask = (self.times >= t_start) & (self.times <= t_stop)
         return self._subset(mask, t_start=t_start, t_stop=t_stop)
+
+
+def _row_time_order(row: np.ndarray, times: np.ndarray, n_rows: int) -> np.ndarray:
+    """Permutation sorting by (row, time): sort by time (skipped when already in time
+    order, as simulator output is), then a stable sort by row (radix sort for < 2**16 rows)."""
+    if np.all(times[1:] >= times[:-1]):
+        order = None
+        r = row
+    else:
+        order = np.argsort(times)
+        r = row[order]
+    key = r.astype(np.uint16) if n_rows < 2**16 else r
+    o2 = np.argsort(key, kind="stable")
+    return o2 if order is None else order[o2]
 
 
 def _is_row_time_sorted(row: np.ndarray, times: np.ndarray) -> bool:
