@@ -1,5 +1,7 @@
-"""Input/output: exchange of spike trains and traces with neo (Elephant) and NWB files."""
+"""Config files and data exchange (neo/Elephant, NWB)."""
 
+from ._config import ConfigError as ConfigError
+from ._config import load_config as load_config
 from ._neo import from_neo as from_neo
 from ._neo import to_neo as to_neo
 from ._nwb import read_nwb as read_nwb

@@ -15,17 +15,11 @@ from matplotlib.figure import Figure
 
 from ..analysis import _correlation, _rates, _variability
 from ..analysis._spiketrains import as_spiketrains
+from ._basic import _axes
 
 __all__ = ["spike_raster", "psth", "isi_histogram", "cv_distribution", "correlogram", "summary"]
 
 _COLORS = ("#1f77b4", "#d62728", "#2ca02c", "#9467bd", "#ff7f0e", "#8c564b", "#e377c2", "#17becf")
-
-
-def _axes(ax, figsize=(6.0, 3.5)):
-    if ax is not None:
-        return ax.figure, ax
-    fig = Figure(figsize=figsize, layout="constrained")
-    return fig, fig.add_subplot()
 
 
 def _groups(st):
