@@ -179,3 +179,18 @@ def test_summary_is_json_serialisable():
     assert s["mean_rate"] == pytest.approx(st.n_spikes / 20 / 2.0)
     silent = SpikeTrains.from_lists([[], []], t_stop=10.0)
     json.dumps(na.summarize(silent), allow_nan=False)
+
+
+def test_jax_backend_matches_numpy():
+    st = na.poisson(25.0, 3000.0, key=9, n_units=15)
+    for kw in [dict(), dict(trim=True), dict(causal=True)]:
+        kern = "exponential" if kw.get("causal") else "gaussian"
+        a = na.instantaneous_rate(st, 2.0, kern, sigma=10.0, backend="numpy", **kw)
+        b = na.instantaneous_rate(st, 2.0, kern, sigma=10.0, backend="jax", **kw)
+        np.testing.assert_allclose(b.values, a.values, rtol=0, atol=1e-9)
+    np.testing.assert_allclose(na.correlation_coefficient(st, 5.0, backend="jax"),
+                               na.correlation_coefficient(st, 5.0, backend="numpy"), rtol=0, atol=1e-12)
+    np.testing.assert_allclose(na.covariance(st, 5.0, backend="jax"),
+                               na.covariance(st, 5.0, backend="numpy"), rtol=0, atol=1e-12)
+    with pytest.raises(ValueError, match="backend must be one of"):
+        na.covariance(st, 5.0, backend="torch")

@@ -9,6 +9,7 @@ import warnings
 import numpy as np
 import scipy.sparse
 
+from ._backend import gram_jax, use_jax
 from ._binning import bin_index, binned_keys, flat_counts, runs
 from ._rates import Signal
 from ._spiketrains import SpikeTrains
@@ -29,7 +30,7 @@ _DENSE_MAC_S = 6e-12
 _SPARSE_MAC_S = 2.5e-9
 
 
-def _gram(st: SpikeTrains, bin_size, binary, t_start, t_stop):
+def _gram(st: SpikeTrains, bin_size, binary, t_start, t_stop, backend=None):
     """``S = X X^T`` of the binned counts (trials concatenated along time), counts, bins."""
     key, n_bins, _ = binned_keys(st, bin_size, t_start, t_stop)
     ukey, cnt = runs(key)  # occupied (row, bin) and their counts
@@ -47,12 +48,14 @@ def _gram(st: SpikeTrains, bin_size, binary, t_start, t_stop):
     sparse_cost = float(col_nnz @ col_nnz) * _SPARSE_MAC_S
     dense_cost = float(n_units) ** 2 * total_bins * _DENSE_MAC_S
     flat = unit * total_bins + col
-    if sparse_cost < dense_cost:
+    exact_f32 = sq.size == 0 or sq.max() < 2**24  # integer sums below 2**24 are exact in float32
+    if use_jax(backend):
+        S = gram_jax(flat, cnt, n_units, total_bins, exact_f32)
+    elif sparse_cost < dense_cost:
         sp = scipy.sparse.csr_matrix((cnt.astype(np.float64), (unit, col)), shape=(n_units, total_bins))
         S = (sp @ sp.T).toarray()
     else:
-        # integer products with sums below 2**24 are exact in float32
-        dtype = np.float32 if sq.size == 0 or sq.max() < 2**24 else np.float64
+        dtype = np.float32 if exact_f32 else np.float64
         X = np.zeros(n_units * total_bins, dtype=dtype)
         X[flat] = cnt
         X = X.reshape(n_units, total_bins)
@@ -67,16 +70,20 @@ def covariance(
     binary: bool = False,
     t_start: float | None = None,
     t_stop: float | None = None,
+    backend: str | None = None,
 ) -> np.ndarray:
     r"""Covariance matrix of binned spike counts, :math:`C_{ij} = \frac{1}{T-1}\sum_k (x_{ik}-\bar x_i)(x_{jk}-\bar x_j)`.
 
     Unbiased (``ddof=1``, as ``np.cov`` and Elephant's ``covariance``). Bins as in
     :func:`bin_counts`; with trials, the bins of all trials are pooled.
 
+    ``backend``: ``"numpy"``, ``"jax"`` or ``None`` (JAX when its default device is an
+    accelerator) for the product :math:`X X^\top`.
+
     Returns:
         ``(n_units, n_units)`` float64.
     """
-    S, n, T = _gram(st, bin_size, binary, t_start, t_stop)
+    S, n, T = _gram(st, bin_size, binary, t_start, t_stop, backend)
     if T < 2:
         raise ValueError(f"covariance needs at least 2 bins, got {T}; lower bin_size")
     return (S - np.outer(n, n) / T) / (T - 1)
@@ -89,6 +96,7 @@ def correlation_coefficient(
     binary: bool = False,
     t_start: float | None = None,
     t_stop: float | None = None,
+    backend: str | None = None,
 ) -> np.ndarray:
     r"""Pearson correlation matrix of binned spike counts (Elephant's ``correlation_coefficient``).
 
@@ -96,14 +104,15 @@ def correlation_coefficient(
               {\sqrt{\sum_k (x_{ik}-\bar x_i)^2 \sum_k (x_{jk}-\bar x_j)^2}}
 
     computed as :math:`(X X^\top - n n^\top/T)` normalised, with :math:`X X^\top` by a float32
-    BLAS product (exact: integer counts) or a sparse product, whichever is cheaper.
+    BLAS product (exact: integer counts) or a sparse product, whichever is cheaper, or in
+    JAX (``backend="jax"``; the default when JAX's default device is an accelerator).
     Rows and columns of units without spikes (zero variance) are NaN, with a warning
     (``np.corrcoef`` gives NaN too).
 
     Returns:
         ``(n_units, n_units)`` float64.
     """
-    S, n, T = _gram(st, bin_size, binary, t_start, t_stop)
+    S, n, T = _gram(st, bin_size, binary, t_start, t_stop, backend)
     C = S - np.outer(n, n) / T
     d = np.sqrt(np.clip(np.diag(C), 0.0, None))
     silent = d == 0

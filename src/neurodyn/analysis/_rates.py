@@ -18,6 +18,7 @@ import scipy.optimize
 import scipy.special
 import scipy.stats
 
+from ._backend import fft_convolve_jax, use_jax
 from ._binning import binned_keys, bin_index, check_window, n_bins_of, np_histogram_bins, runs
 from ._spiketrains import SpikeTrains
 
@@ -245,7 +246,7 @@ def _as_kernel(kernel, sigma, invert) -> Kernel:
     return k
 
 
-def _fft_convolve_counts(rows, bins, n_rows: int, n: int, kern: np.ndarray, mode: str) -> np.ndarray:
+def _fft_convolve_counts(rows, bins, n_rows: int, n: int, kern: np.ndarray, mode: str, jax_: bool = False) -> np.ndarray:
     """Convolve the spike counts of every row with ``kern`` by FFT along time.
 
     The counts are scattered straight into the zero-padded FFT buffer, and the result is a
@@ -255,6 +256,8 @@ def _fft_convolve_counts(rows, bins, n_rows: int, n: int, kern: np.ndarray, mode
     nf = scipy.fft.next_fast_len(n + L - 1, real=True)
     key = rows * nf + bins  # sorted: rows non-decreasing, bins non-decreasing within a row
     ukey, cnt = runs(key)
+    if jax_:
+        return fft_convolve_jax(ukey, cnt, n_rows, nf, n, kern, mode)
     buf = np.zeros(n_rows * nf)
     buf[ukey] = cnt
     buf = buf.reshape(n_rows, nf)
@@ -285,6 +288,7 @@ def instantaneous_rate(
     invert: bool = False,
     t_start: float | None = None,
     t_stop: float | None = None,
+    backend: str | None = None,
 ) -> Signal:
     r"""Kernel-smoothed firing rate :math:`\hat r(t) = \sum_i K(t - t_i)`, Hz, for every unit.
 
@@ -316,6 +320,8 @@ def instantaneous_rate(
         average_trials: average over trials (default); otherwise keep a trial axis.
         average_units: average over units too (Elephant's ``pool_spike_trains``).
         invert: mirror one-sided kernels in time.
+        backend: ``"numpy"`` (SciPy FFT), ``"jax"`` (float64 FFT in JAX), or ``None``:
+            JAX when its default device is an accelerator.
 
     Returns:
         ``Signal(t, rate)``: sample times ``t`` (ms; ``t_start + k*sampling_period``) and rates
@@ -362,7 +368,9 @@ def instantaneous_rate(
             f"with trim=True the kernel ({kern.size} samples) must be shorter than the window "
             f"({n_bins} samples); lower sigma or cutoff, or use trim=False"
         )
-    rate = _fft_convolve_counts(rows, idx, st.n_rows, n_bins, kern, "valid" if trim else "same")
+    rate = _fft_convolve_counts(rows, idx, st.n_rows, n_bins, kern, "valid" if trim else "same", use_jax(backend))
+    if not rate.flags.writeable:
+        rate = rate.copy()
     np.maximum(rate, 0.0, out=rate)
     ts, te = t0, t1
     if trim:
