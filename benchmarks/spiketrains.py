@@ -42,6 +42,7 @@ def main(argv=None):
     p.add_argument("--bin", type=float, default=10.0, help="bin / sampling period, ms")
     p.add_argument("--sigma", type=float, default=50.0, help="Gaussian kernel sigma, ms")
     p.add_argument("--repeats", type=int, default=5, help="neurodyn repeats (Elephant: max(2, repeats // 2))")
+    p.add_argument("--corr-bins", default="1,50", help="extra bin sizes (ms) for the correlation matrix, '' for none")
     args = p.parse_args(argv)
 
     import elephant
@@ -108,6 +109,12 @@ def main(argv=None):
         ratio = t_e / t_n
         rows.append((name, t_e, t_n, first, ratio))
         print(f"{name:<28} {t_e:>12.3f} {t_n:>12.4f} {first:>10.4f} {ratio:>6.1f}x  {diff(out_e, out_n):.1e}")
+    for extra in [float(x) for x in args.corr_bins.split(",") if x.strip()]:
+        name = f"correlation, {extra:g} ms bins"
+        t_n, out_n = best_of(lambda: na.correlation_coefficient(st, extra), args.repeats)
+        t_e, out_e = best_of(lambda: correlation_coefficient(BinnedSpikeTrain(sts, bin_size=extra * pq.ms)), r_el)
+        rows.append((name, t_e, t_n, t_n, t_e / t_n))
+        print(f"{name:<28} {t_e:>12.3f} {t_n:>12.4f} {'':>10} {t_e / t_n:>6.1f}x  {np.nanmax(np.abs(out_e - out_n)):.1e}")
     return rows
 
 
