@@ -276,3 +276,33 @@ def test_fano_factor_across_trials_and_windows():
     pieces = [s.time_slice(w * pq.ms, (w + 100) * pq.ms - 1e-9 * pq.ms) for w in np.arange(0, T, 100.0)
               for s in _neo([trials[0][0]])]
     np.testing.assert_allclose(na.fano_factor(single, 100.0), [es.fanofactor(pieces)], rtol=TOL)
+
+
+def test_non_zero_t_start_and_sub_windows():
+    rng = np.random.default_rng(11)
+    trains = [np.sort(rng.uniform(100.0, 1600.0, rng.poisson(60))) for _ in range(5)]
+    st = na.SpikeTrains.from_lists(trains, t_start=100.0, t_stop=1600.0)
+    sts = [neo.SpikeTrain(t * pq.ms, t_start=100 * pq.ms, t_stop=1600 * pq.ms) for t in trains]
+    for t0, t1 in [(100.0, 1600.0), (250.0, 1200.0)]:
+        ref = [float(es.mean_firing_rate(s, t_start=t0 * pq.ms, t_stop=t1 * pq.ms).rescale(pq.Hz)) for s in sts]
+        np.testing.assert_allclose(na.mean_firing_rate(st, t_start=t0, t_stop=t1), ref, atol=TOL)
+        with warnings.catch_warnings():
+            warnings.simplefilter("ignore")
+            h = es.time_histogram(sts, 7.0 * pq.ms, t_start=t0 * pq.ms, t_stop=t1 * pq.ms)
+            b = BinnedSpikeTrain(sts, bin_size=5 * pq.ms, t_start=t0 * pq.ms, t_stop=t1 * pq.ms)
+        out = na.time_histogram(st, 7.0, t_start=t0, t_stop=t1)
+        np.testing.assert_array_equal(out.values, h.magnitude.ravel())
+        np.testing.assert_allclose(out.t, h.times.magnitude, atol=1e-9)
+        np.testing.assert_array_equal(na.bin_counts(st, 5.0, t_start=t0, t_stop=t1), b.to_array())
+        ref = es.instantaneous_rate(sts, 2.0 * pq.ms, kernel=ek.GaussianKernel(12 * pq.ms),
+                                    t_start=t0 * pq.ms, t_stop=t1 * pq.ms)
+        out = na.instantaneous_rate(st, 2.0, "gaussian", sigma=12.0, t_start=t0, t_stop=t1)
+        np.testing.assert_allclose(out.values, ref.magnitude.T, atol=TOL)
+        np.testing.assert_allclose(out.t, ref.times.magnitude, atol=1e-9)
+
+
+def test_isi_distribution_is_the_histogram_of_elephant_isis(data):
+    st, sts, _ = data
+    iv = np.concatenate([es.isi(s).magnitude for s in sts])
+    d = na.isi_distribution(st, 2.0, max_isi=100.0)
+    np.testing.assert_allclose(d.values, np.histogram(iv, bins=np.arange(0, 102.0, 2.0))[0] / (iv.size * 2.0), atol=TOL)

@@ -26,6 +26,7 @@ from .spiketrains import cv as cv
 from .spiketrains import cv2 as cv2
 from .spiketrains import fano_factor as fano_factor
 from .spiketrains import isi as isi
+from .spiketrains import isi_distribution as isi_distribution
 from .spiketrains import isi_pooled as isi_pooled
 from .spiketrains import lv as lv
 from .spiketrains import lvr as lvr

@@ -32,12 +32,15 @@ class Signal(NamedTuple):
     values: np.ndarray
 
 
-def mean_firing_rate(st: SpikeTrains) -> np.ndarray:
+def mean_firing_rate(st: SpikeTrains, *, t_start: float | None = None, t_stop: float | None = None) -> np.ndarray:
     r"""Spike-count rate of every unit, :math:`r_u = n_u / (n_\text{trials} T)`, Hz.
 
-    Counts every spike in ``[t_start, t_stop]`` and averages over trials.
-    Elephant's ``mean_firing_rate`` returns the same number in the inverse time unit of
-    the train (1/ms for ms trains); here it is always Hz.
+    Counts every spike in ``[t_start, t_stop]`` (both ends included, as Elephant's
+    ``mean_firing_rate``) and averages over trials. Elephant returns the same number in the
+    inverse time unit of the train (1/ms for ms trains); here it is always Hz.
+
+    Args:
+        t_start, t_stop: counting window, ms (default the trains' own).
 
     Returns:
         ``(n_units,)`` float64, Hz.
@@ -47,8 +50,13 @@ def mean_firing_rate(st: SpikeTrains) -> np.ndarray:
         >>> mean_firing_rate(st)
         array([3., 0.])
     """
-    c = np.asarray(st.counts()).reshape(st.n_trials, st.n_units).sum(axis=0)
-    return c / (st.n_trials * st.duration * 1e-3)
+    t0, t1 = check_window(st, t_start, t_stop)
+    if (t0, t1) == (st.t_start, st.t_stop):
+        c = np.asarray(st.counts()).reshape(st.n_trials, st.n_units).sum(axis=0)
+    else:
+        inside = (st.times >= t0) & (st.times <= t1)
+        c = np.bincount(st.units[inside], minlength=st.n_units)
+    return c / (st.n_trials * (t1 - t0) * 1e-3)
 
 
 def time_histogram(

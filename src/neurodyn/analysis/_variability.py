@@ -19,7 +19,7 @@ import numpy as np
 from ._binning import flat_counts
 from ._spiketrains import SpikeTrains
 
-__all__ = ["isi", "cv", "cv2", "lv", "lvr", "fano_factor"]
+__all__ = ["isi", "isi_pooled", "isi_distribution", "cv", "cv2", "lv", "lvr", "fano_factor"]
 
 
 def _intervals(st: SpikeTrains):
@@ -45,6 +45,30 @@ def isi(st: SpikeTrains) -> list:
 def isi_pooled(st: SpikeTrains) -> np.ndarray:
     """Every inter-spike interval of every train in one array, ms."""
     return _intervals(st)[0]
+
+
+def isi_distribution(st: SpikeTrains, bin_size: float, max_isi: float | None = None):
+    """Probability density of the inter-spike intervals of all trains, 1/ms.
+
+    Args:
+        bin_size: histogram bin, ms.
+        max_isi: upper edge, ms (default the longest interval).
+
+    Returns:
+        ``Signal(t, density)`` with left bin edges ``t`` (ms); the density integrates to the
+        fraction of intervals below ``max_isi``.
+    """
+    from ._rates import Signal
+
+    if not bin_size > 0:
+        raise ValueError(f"bin_size must be > 0 ms, got {bin_size}")
+    iv = _intervals(st)[0]
+    top = float(iv.max()) if max_isi is None and iv.size else float(max_isi or bin_size)
+    n_bins = max(int(np.ceil(top / bin_size)), 1)
+    edges = np.arange(n_bins + 1) * float(bin_size)
+    counts = np.histogram(iv, bins=edges)[0]
+    density = counts / (max(iv.size, 1) * float(bin_size))
+    return Signal(edges[:-1], density)
 
 
 def _shape(st: SpikeTrains, x: np.ndarray):

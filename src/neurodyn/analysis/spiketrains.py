@@ -30,6 +30,7 @@ from ._variability import cv as cv
 from ._variability import cv2 as cv2
 from ._variability import fano_factor as fano_factor
 from ._variability import isi as isi
+from ._variability import isi_distribution as isi_distribution
 from ._variability import isi_pooled as isi_pooled
 from ._variability import lv as lv
 from ._variability import lvr as lvr
