@@ -9,7 +9,7 @@ import warnings
 import numpy as np
 import scipy.sparse
 
-from ._backend import gram_jax, use_jax
+from ._backend import cpu_has_bf16_dot, gram_jax, use_jax
 from ._binning import bin_index, binned_keys, flat_counts, runs
 from ._rates import Signal
 from ._spiketrains import SpikeTrains
@@ -54,6 +54,8 @@ def _gram(st: SpikeTrains, bin_size, binary, t_start, t_stop, backend=None):
     elif sparse_cost < dense_cost:
         sp = scipy.sparse.csr_matrix((cnt.astype(np.float64), (unit, col)), shape=(n_units, total_bins))
         S = (sp @ sp.T).toarray()
+    elif backend is None and exact_f32 and cpu_has_bf16_dot():
+        S = gram_jax(flat, cnt, n_units, total_bins, exact_f32)  # bfloat16 dot: exact, ~2x float32 BLAS
     else:
         dtype = np.float32 if exact_f32 else np.float64
         X = np.zeros(n_units * total_bins, dtype=dtype)
@@ -77,8 +79,9 @@ def covariance(
     Unbiased (``ddof=1``, as ``np.cov`` and Elephant's ``covariance``). Bins as in
     :func:`bin_counts`; with trials, the bins of all trials are pooled.
 
-    ``backend``: ``"numpy"``, ``"jax"`` or ``None`` (JAX when its default device is an
-    accelerator) for the product :math:`X X^\top`.
+    ``backend``: ``"numpy"`` (SciPy sparse or NumPy BLAS, whichever is cheaper), ``"jax"``,
+    or ``None``: the fastest of these (JAX on an accelerator, or for a dense product on a
+    CPU with bfloat16 dot instructions) for the product :math:`X X^\top`.
 
     Returns:
         ``(n_units, n_units)`` float64.
