@@ -29,6 +29,10 @@ def test_lists_and_arrays_give_the_same_container(trains):
     b = SpikeTrains.from_arrays(times[perm], units[perm], n_units=len(trains), t_stop=T)
     np.testing.assert_array_equal(a.times, b.times)
     np.testing.assert_array_equal(a.units, b.units)
+    by_time = np.argsort(times, kind="stable")  # simulator output: events in time order
+    c = SpikeTrains.from_arrays(times[by_time], units[by_time], n_units=len(trains), t_stop=T)
+    np.testing.assert_array_equal(c.times, a.times)
+    np.testing.assert_array_equal(c.units, a.units)
     for u, t in enumerate(trains):
         np.testing.assert_array_equal(a.unit(u), t)
         np.testing.assert_array_equal(a.to_lists()[u], t)
