@@ -140,7 +140,7 @@ def test_unsorted_times_are_rejected_where_sorted_ones_are_required():
 
 def test_bin_larger_than_window_and_bad_parameters():
     st = SpikeTrains.from_lists([[1.0, 2.0]], t_stop=10.0)
-    with pytest.raises(ValueError, match=r"bin_size must be <= the window t_stop - t_start = 10.0 ms, got 20.0"):
+    with pytest.raises(ValueError, match=r"bin_size must be <= the analysis window t_stop - t_start = 10.0 ms, got 20.0"):
         na.time_histogram(st, 20.0)
     with pytest.raises(ValueError, match="bin_size must be > 0"):
         na.bin_counts(st, 0.0)
@@ -198,3 +198,11 @@ def test_jax_backend_matches_numpy():
                                na.covariance(st, 5.0, backend="numpy"), rtol=0, atol=1e-12)
     with pytest.raises(ValueError, match="backend must be one of"):
         na.covariance(st, 5.0, backend="torch")
+
+
+def test_fano_window_longer_than_the_trains_is_an_error():
+    st = SpikeTrains.from_lists([[1.0, 2.0]], t_stop=10.0)
+    with pytest.raises(ValueError, match=r"window must be <= the analysis window t_stop - t_start = 10.0 ms, got 50.0"):
+        na.fano_factor(st, 50.0)
+    with pytest.raises(ValueError, match="at least 2 trials"):
+        na.fano_factor(st)

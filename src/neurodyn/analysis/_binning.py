@@ -42,11 +42,11 @@ def n_bins_of(bin_size: float, t0: float, t1: float, name: str = "bin_size") -> 
     if not bin_size > 0:
         raise ValueError(f"{name} must be > 0 ms, got {bin_size}")
     if bin_size > (t1 - t0) * (1 + _TOLERANCE):
-        raise ValueError(f"{name} must be <= the window t_stop - t_start = {t1 - t0} ms, got {bin_size}")
+        raise ValueError(f"{name} must be <= the analysis window t_stop - t_start = {t1 - t0} ms, got {bin_size}")
     return max(int(_round_bins((t1 - t0) / bin_size)), 1)
 
 
-def bin_index(st: SpikeTrains, bin_size: float, t_start=None, t_stop=None):
+def bin_index(st: SpikeTrains, bin_size: float, t_start=None, t_stop=None, name: str = "bin_size"):
     """Bin of every spike under the module convention.
 
     Returns:
@@ -55,7 +55,7 @@ def bin_index(st: SpikeTrains, bin_size: float, t_start=None, t_stop=None):
         window start.
     """
     t0, t1 = check_window(st, t_start, t_stop)
-    n_bins = n_bins_of(bin_size, t0, t1)
+    n_bins = n_bins_of(bin_size, t0, t1, name)
     times = st.times
     x = times - t0
     x *= 1.0 / float(bin_size)
@@ -71,9 +71,9 @@ def bin_index(st: SpikeTrains, bin_size: float, t_start=None, t_stop=None):
     return keep, b, n_bins, t0
 
 
-def binned_keys(st: SpikeTrains, bin_size: float, t_start=None, t_stop=None):
+def binned_keys(st: SpikeTrains, bin_size: float, t_start=None, t_stop=None, name: str = "bin_size"):
     """Sorted keys ``row * n_bins + bin`` of the binned spikes, ``n_bins`` and the window start."""
-    keep, b, n_bins, t0 = bin_index(st, bin_size, t_start, t_stop)
+    keep, b, n_bins, t0 = bin_index(st, bin_size, t_start, t_stop, name)
     if keep is None:
         key = st.rows * n_bins
         key += b
@@ -92,9 +92,9 @@ def runs(key: np.ndarray):
     return key[starts], cnt
 
 
-def flat_counts(st: SpikeTrains, bin_size: float, t_start=None, t_stop=None):
+def flat_counts(st: SpikeTrains, bin_size: float, t_start=None, t_stop=None, name: str = "bin_size"):
     """Counts per (row, bin) as a flat vector of length ``n_rows * n_bins`` (int64)."""
-    key, n_bins, t0 = binned_keys(st, bin_size, t_start, t_stop)
+    key, n_bins, t0 = binned_keys(st, bin_size, t_start, t_stop, name)
     counts = np.bincount(key, minlength=st.n_rows * n_bins)
     return counts, n_bins, t0
 

@@ -185,7 +185,7 @@ def fano_factor(st: SpikeTrains, window: float | None = None) -> np.ndarray:
             raise ValueError("fano_factor without a window needs at least 2 trials; pass window= (ms) for a single trial")
         c = np.asarray(st.counts(), dtype=np.float64)  # (trials, units)
     else:
-        counts, n_bins, _ = flat_counts(st, window)
+        counts, n_bins, _ = flat_counts(st, window, name="window")
         c = counts.reshape(st.n_trials, st.n_units, n_bins).transpose(0, 2, 1).reshape(-1, st.n_units)
         c = c.astype(np.float64)
     mean = c.mean(axis=0)
