@@ -7,7 +7,6 @@ from __future__ import annotations
 import warnings
 
 import numpy as np
-import scipy.sparse
 
 from ._backend import cpu_has_bf16_dot, gram_jax, use_jax
 from ._binning import bin_index, binned_keys, flat_counts, runs
@@ -52,6 +51,8 @@ def _gram(st: SpikeTrains, bin_size, binary, t_start, t_stop, backend=None):
     if use_jax(backend):
         S = gram_jax(flat, cnt, n_units, total_bins, exact_f32)
     elif sparse_cost < dense_cost:
+        import scipy.sparse
+
         sp = scipy.sparse.csr_matrix((cnt.astype(np.float64), (unit, col)), shape=(n_units, total_bins))
         S = (sp @ sp.T).toarray()
     elif backend is None and exact_f32 and cpu_has_bf16_dot():

@@ -13,10 +13,6 @@ import warnings
 from typing import NamedTuple
 
 import numpy as np
-import scipy.fft
-import scipy.optimize
-import scipy.special
-import scipy.stats
 
 from ._backend import fft_convolve_jax, use_jax
 from ._binning import binned_keys, bin_index, check_window, n_bins_of, np_histogram_bins, runs
@@ -174,6 +170,8 @@ _ONE_SIDED = ("exponential", "alpha")
 
 
 def _kernel_pdf(name, t, sigma, invert=False):
+    import scipy.stats  # imported on use: scipy.stats costs ~1 s at import
+
     if name in _ONE_SIDED and invert:
         t = -t
     if name == "gaussian":
@@ -195,6 +193,8 @@ def _kernel_pdf(name, t, sigma, invert=False):
 
 
 def _kernel_cdf(name, t, sigma, invert=False):
+    import scipy.stats
+
     t = np.asarray(t, dtype=np.float64)
     if name == "gaussian":
         return scipy.stats.norm.cdf(t, loc=0, scale=sigma)
@@ -219,6 +219,9 @@ def _kernel_cdf(name, t, sigma, invert=False):
 
 
 def _kernel_icdf(name, q, sigma, invert=False):
+    import scipy.optimize
+    import scipy.stats
+
     if name == "gaussian":
         return float(scipy.stats.norm.ppf(q, loc=0, scale=sigma))
     if name == "rectangular":
@@ -260,6 +263,8 @@ def _fft_convolve_counts(rows, bins, n_rows: int, n: int, kern: np.ndarray, mode
     The counts are scattered straight into the zero-padded FFT buffer, and the result is a
     view into the inverse transform (``np.convolve`` ``same``/``valid`` alignment).
     """
+    import scipy.fft
+
     L = kern.size
     nf = scipy.fft.next_fast_len(n + L - 1, real=True)
     key = rows * nf + bins  # sorted: rows non-decreasing, bins non-decreasing within a row
@@ -387,6 +392,8 @@ def instantaneous_rate(
         te = t1 - (kern.size - med_id) * dt
     t = ts + np.arange(rate.shape[1]) * dt
     if border_correction:
+        import scipy.special
+
         sig = k.sigma
         corr = 2.0 / (
             scipy.special.erf((te - t) / (math.sqrt(2.0) * sig)) - scipy.special.erf((ts - t) / (math.sqrt(2.0) * sig))
