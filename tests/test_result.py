@@ -52,3 +52,13 @@ def test_load_missing_file(tmp_path):
 def test_plots_return_figures(res):
     for fig in (nd.plot.raster(res), nd.plot.traces(res, "V_m"), nd.plot.population_rate(res, 5.0)):
         assert fig.axes and fig.axes[0].has_data()
+
+
+def test_saved_file_has_normal_permissions(res, tmp_path):
+    import os
+    import stat
+
+    umask = os.umask(0)
+    os.umask(umask)
+    mode = stat.S_IMODE(res.save(tmp_path / "p.nc").stat().st_mode)
+    assert mode == 0o666 & ~umask
