@@ -14,7 +14,6 @@ from __future__ import annotations
 
 import argparse
 import os
-import platform
 import sys
 import time
 import warnings
@@ -22,6 +21,7 @@ import warnings
 import numpy as np
 
 sys.path.insert(0, os.path.join(os.path.dirname(__file__), "..", "src"))
+from _common import git_revision, machine  # noqa: E402
 
 
 def best_of(fn, repeats):
@@ -63,7 +63,7 @@ def main(argv=None):
     n_spikes = int(counts.sum())
     print(f"{args.units} units, {n_spikes} spikes, {T / 1e3:g} s; bin {args.bin:g} ms, Gaussian sigma {args.sigma:g} ms")
     print(f"numpy {np.__version__}, elephant {elephant.__version__}, neo {neo.__version__}; "
-          f"{platform.processor() or platform.machine()}, {os.cpu_count()} cores")
+          f"{machine()}; neurodyn {git_revision()}; load average {os.getloadavg()[0]:.1f}")
 
     r_el = max(2, args.repeats // 2)
     t_neo, sts = best_of(lambda: [neo.SpikeTrain(t * pq.ms, t_start=0 * pq.ms, t_stop=T * pq.ms) for t in trains], 1)
