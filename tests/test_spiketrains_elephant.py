@@ -306,3 +306,8 @@ def test_isi_distribution_is_the_histogram_of_elephant_isis(data):
     iv = np.concatenate([es.isi(s).magnitude for s in sts])
     d = na.isi_distribution(st, 2.0, max_isi=100.0)
     np.testing.assert_allclose(d.values, np.histogram(iv, bins=np.arange(0, 102.0, 2.0))[0] / (iv.size * 2.0), atol=TOL)
+
+
+def test_fano_factor_across_units_is_elephants_list_fano(data):
+    st, sts, _ = data
+    assert na.fano_factor(st, across="units") == pytest.approx(es.fanofactor(sts), rel=TOL)

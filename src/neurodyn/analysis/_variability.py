@@ -161,28 +161,44 @@ def lvr(st: SpikeTrains, R: float = 5.0) -> np.ndarray:
     return _pair_mean(st, 3.0 * (1 - 4 * a * b / s**2) * (1 + 4 * R / s), r, "LvR")
 
 
-def fano_factor(st: SpikeTrains, window: float | None = None) -> np.ndarray:
-    r"""Fano factor of spike counts, :math:`F = \operatorname{Var}[N] / \langle N\rangle`, per unit.
+def fano_factor(st: SpikeTrains, window: float | None = None, *, across: str = "trials"):
+    r"""Fano factor of spike counts, :math:`F = \operatorname{Var}[N] / \langle N\rangle`.
 
     Args:
-        window: count window, ms. ``None``: the counts are the whole-train counts of each
-            trial (needs trials), as Elephant's ``fanofactor`` of one unit's trials.
-            A number: the window is cut into consecutive bins of ``window`` ms (the bin
-            convention of :func:`bin_counts`; a trailing partial window is dropped) and the
-            counts of all bins of all trials are pooled.
+        window: count window, ms. ``None``: the counts are the whole-train counts. A number:
+            the window is cut into consecutive bins of ``window`` ms (the bin convention of
+            :func:`bin_counts`; a trailing partial window is dropped).
+        across: ``"trials"`` (default): one factor per unit, over its trials (and windows)
+            -- Elephant's ``fanofactor`` of one unit's trials; without a window this needs
+            at least 2 trials. ``"units"``: one factor over the whole-train counts of all
+            trains (units and trials) -- Elephant's ``fanofactor`` of a list of trains.
 
     Returns:
-        ``(n_units,)``, the population variance (``ddof=0``, as Elephant) over the mean;
-        NaN with a warning for a unit without spikes. A Poisson process gives 1.
+        ``(n_units,)`` (``across="trials"``) or a float (``across="units"``): the population
+        variance (``ddof=0``, as Elephant) over the mean; NaN with a warning where there are
+        no spikes. A Poisson process gives 1.
 
     Note:
         Elephant counts a window with ``neo``'s ``time_slice`` (both ends closed) whereas
         the windows here are half-open; the two differ only for spikes exactly on a window
         edge.
     """
+    if across == "units":
+        if window is not None:
+            raise ValueError(f"window must be None with across='units', got {window}")
+        c = np.asarray(st.counts(), dtype=np.float64).reshape(-1)
+        if not c.size or c.sum() == 0:
+            warnings.warn("the Fano factor is undefined (NaN): no spikes", stacklevel=2)
+            return float("nan")
+        return float(c.var() / c.mean())
+    if across != "trials":
+        raise ValueError(f"across must be 'trials' or 'units', got {across!r}")
     if window is None:
         if st.trials is None or st.n_trials < 2:
-            raise ValueError("fano_factor without a window needs at least 2 trials; pass window= (ms) for a single trial")
+            raise ValueError(
+                "fano_factor without a window needs at least 2 trials; pass window= (ms), "
+                "or across='units' for the factor over units"
+            )
         c = np.asarray(st.counts(), dtype=np.float64)  # (trials, units)
     else:
         counts, n_bins, _ = flat_counts(st, window, name="window")
