@@ -40,8 +40,8 @@ def summarize(spike_trains, *, bin_size: float = 5.0, fano_window: float = 100.0
     Example:
         >>> from neurodyn.analysis import poisson
         >>> s = summarize(poisson(10.0, 2000.0, key=0, n_units=50))
-        >>> s["n_units"], s["rate"]["n"], round(s["cv"]["mean"], 1)
-        (50, 50, 1.0)
+        >>> s["n_units"], s["rate"]["n"], 0.8 < s["cv"]["mean"] < 1.1
+        (50, 50, True)
     """
     st = as_spiketrains(spike_trains)
     out = _summary_one(st, bin_size, fano_window)
