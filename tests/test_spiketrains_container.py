@@ -109,6 +109,7 @@ def test_from_result_contract():
     assert st.populations == (("E", 0, 3), ("I", 3, 4))
     np.testing.assert_array_equal(st.unit(1), [1.0, 2.0])
     np.testing.assert_array_equal(st.unit(3), [0.7])
+    np.testing.assert_array_equal(na.as_spiketrains(res).times, st.times)  # networks: no res.spikes needed
     e = SpikeTrains.from_result(res, population="E")
     assert e.n_units == 3 and e.n_spikes == 3
     with pytest.raises(ValueError, match="population must be one of"):

@@ -419,7 +419,7 @@ def as_spiketrains(data, *, t_start: float | None = None, t_stop: float | None =
     """Coerce ``data`` (``SpikeTrains``, a ``Result``, a list of per-unit arrays) to :class:`SpikeTrains`."""
     if isinstance(data, SpikeTrains):
         return data
-    if hasattr(data, "spikes") and hasattr(data, "duration"):
+    if hasattr(data, "duration") and hasattr(data, "populations"):  # a Result (networks included)
         return SpikeTrains.from_result(data)
     if isinstance(data, (list, tuple)):
         return SpikeTrains.from_lists(data, t_start=0.0 if t_start is None else t_start, t_stop=t_stop)
