@@ -180,7 +180,8 @@ class SpikingNeuron(AbstractDynamics):
         for part, ps in zip(self.all_parts, state.parts):
             if part.name == name:
                 return part.observe(ps)
-        options = [v for v in variables(state) if v != "parts"] + [p.name for p in self.all_parts]
+        own = list(getattr(state, "vars", {})) + [v for v in variables(state) if v not in ("parts", "vars")]
+        options = own + [p.name for p in self.all_parts]
         raise ValueError(
             f"record: unknown variable {name!r} for {type(self).__name__}; expected one of {', '.join(options)}"
         )

@@ -95,6 +95,11 @@ class Custom(SpikingNeuron):
     def _add_voltage(self, state, target, dv):
         return self._set_voltage(state, target, state.vars[target] + dv)
 
+    def read(self, state, name: str):
+        if name in state.vars:
+            return state.vars[name]
+        return super().read(state, name)
+
     def _own_time_constants(self):
         return dict(self.taus)
 

@@ -46,18 +46,18 @@ class TwoCompartment(SpikingNeuron):
     Example::
 
         cell = nd.neurons.TwoCompartment(n=1)
-        burst = nd.inputs.pulses(amplitude=2.0 / 0.1, start=20.0, width=0.1, period=5.0, count=8)  # 8 events of 2 nS
+        burst = nd.inputs.pulses(amplitude=6.0 / 0.1, start=20.0, width=0.1, period=2.0, count=8)  # 8 events of 6 nS
         res = nd.simulate(cell, 200.0, 0.1, inputs={"I": 0.0, "nmda": burst}, record=["V_m", "V_d", "spikes"])
     """
 
     parts: tuple = eqx.field(default_factory=lambda: (nmda_channel(),))
     C_m: jax.Array = param(150.0, unit="pF", doc="somatic capacitance")
-    g_L: jax.Array = param(10.0, unit="nS", doc="somatic leak conductance")
+    g_L: jax.Array = param(6.0, unit="nS", doc="somatic leak conductance")
     C_d: jax.Array = param(100.0, unit="pF", doc="dendritic capacitance")
-    g_L_d: jax.Array = param(5.0, unit="nS", doc="dendritic leak conductance")
-    g_c: jax.Array = param(5.0, unit="nS", doc="soma-dendrite coupling conductance")
+    g_L_d: jax.Array = param(2.0, unit="nS", doc="dendritic leak conductance")
+    g_c: jax.Array = param(4.0, unit="nS", doc="soma-dendrite coupling conductance")
     E_L: jax.Array = param(-70.0, unit="mV", doc="resting potential")
-    V_th: jax.Array = param(-50.0, unit="mV", doc="somatic spike threshold")
+    V_th: jax.Array = param(-55.0, unit="mV", doc="somatic spike threshold")
     V_reset: jax.Array = param(-60.0, unit="mV", doc="somatic reset")
     t_ref: jax.Array = param(2.0, unit="ms", doc="absolute refractory period")
     I_e_d: jax.Array = param(0.0, unit="pA", doc="constant current into the dendrite")
