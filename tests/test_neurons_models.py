@@ -81,7 +81,7 @@ def test_dendritic_plateau_is_regenerative():
     """A burst of dendritic NMDA input produces a plateau of tens of ms; half the input gives
     only a small response (the Mg-block nonlinearity), and without the block no plateau."""
     def response(cell, k):
-        burst = nd.inputs.pulses(amplitude=6.0 / 0.1, start=20.0, width=0.1, period=2.0, count=k)  # k events of 6 nS
+        burst = nd.inputs.pulses(amplitude=5.0 / 0.1, start=20.0, width=0.1, period=2.0, count=k)  # k events of 5 nS
         res = nd.simulate(cell, 200.0, 0.1, inputs={"I": nd.inputs.constant(0.0), "nmda": burst},
                           record=["V_d"], progress=False)
         return np.asarray(res.traces["V_d"][:, 0])

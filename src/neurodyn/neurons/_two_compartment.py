@@ -12,7 +12,7 @@ from ._base import SpikingNeuron
 from ._lif import refractory_reset
 
 
-def nmda_channel(tau_rise=2.0, tau_decay=50.0, mg=1.0, E_rev=0.0, name="nmda"):
+def nmda_channel(tau_rise=2.0, tau_decay=80.0, mg=1.0, E_rev=0.0, name="nmda"):
     """An NMDA-like synapse on the dendrite: difference of exponentials with a Mg block."""
     from ..synapses import ConductanceSynapse, DiffExp
 
@@ -46,14 +46,14 @@ class TwoCompartment(SpikingNeuron):
     Example::
 
         cell = nd.neurons.TwoCompartment(n=1)
-        burst = nd.inputs.pulses(amplitude=6.0 / 0.1, start=20.0, width=0.1, period=2.0, count=8)  # 8 events of 6 nS
+        burst = nd.inputs.pulses(amplitude=5.0 / 0.1, start=20.0, width=0.1, period=2.0, count=8)  # 8 events of 5 nS
         res = nd.simulate(cell, 200.0, 0.1, inputs={"I": 0.0, "nmda": burst}, record=["V_m", "V_d", "spikes"])
     """
 
     parts: tuple = eqx.field(default_factory=lambda: (nmda_channel(),))
-    C_m: jax.Array = param(150.0, unit="pF", doc="somatic capacitance")
+    C_m: jax.Array = param(60.0, unit="pF", doc="somatic capacitance")
     g_L: jax.Array = param(6.0, unit="nS", doc="somatic leak conductance")
-    C_d: jax.Array = param(100.0, unit="pF", doc="dendritic capacitance")
+    C_d: jax.Array = param(30.0, unit="pF", doc="dendritic capacitance")
     g_L_d: jax.Array = param(2.0, unit="nS", doc="dendritic leak conductance")
     g_c: jax.Array = param(4.0, unit="nS", doc="soma-dendrite coupling conductance")
     E_L: jax.Array = param(-70.0, unit="mV", doc="resting potential")
