@@ -141,7 +141,7 @@ def main(argv=None) -> int:
     except SimulationError as exc:
         print(f"neurodyn: error: {exc}", file=sys.stderr)
         return 3
-    except (ValueError, TypeError, KeyError, FileNotFoundError) as exc:
+    except (ValueError, TypeError, KeyError, FileNotFoundError, ImportError) as exc:
         message = str(exc).strip().splitlines()[0] if str(exc).strip() else type(exc).__name__
         print(f"neurodyn: error: {message}", file=sys.stderr)
         return 2
