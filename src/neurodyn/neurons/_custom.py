@@ -95,6 +95,17 @@ class Custom(SpikingNeuron):
     def _add_voltage(self, state, target, dv):
         return self._set_voltage(state, target, state.vars[target] + dv)
 
+    def replace(self, **changes) -> "Custom":
+        """A copy with some arguments of the constructor changed (validated again)."""
+        kwargs = dict(n=self.n, init=dict(self.init), vector_field=self.vector_field_fn, threshold=self.threshold,
+                      reset=self.reset, voltage=self.voltage, parts=self.parts, I_e=self.I_e, C_m=self.C_m,
+                      t_ref=self.t_ref, solver=self.solver_, taus=dict(self.taus))
+        unknown = [k for k in changes if k not in kwargs]
+        if unknown:
+            raise TypeError(f"Custom has no parameter {unknown[0]!r}; expected one of {', '.join(kwargs)}")
+        kwargs.update(changes)
+        return Custom(**kwargs)
+
     def read(self, state, name: str):
         if name in state.vars:
             return state.vars[name]
