@@ -1,12 +1,13 @@
 """10,000 independent neurons of each model under noisy current, 1 s of biological time at
 dt = 0.1 ms (0.01 ms for the Hodgkin–Huxley family): neurodyn vs Brian2 cpp_standalone.
 
-    python benchmarks/neuron_models.py [--n 10000] [--models AdEx HodgkinHuxley ...] [--no-brian2]
+    python benchmarks/neuron_models.py [--n 10000] [--models AdEx HodgkinHuxley ...] [--no-brian2] [--constant]
 
 Same equations, same integration scheme in both simulators (exponential Euler where
 neurodyn uses it, forward Euler otherwise) and the same input: a white-noise current
 drawn once per step, mean MU and standard deviation SIGMA/sqrt(dt) (``nd.inputs.white_noise``;
-in Brian2 a ``run_regularly`` draw). Spikes are recorded in both. Times exclude
+in Brian2 a ``run_regularly`` draw); ``--constant`` replaces it with the constant MU to
+measure the models without the random-number cost. Spikes are recorded in both. Times exclude
 compilation / code generation, reported separately.
 """
 
@@ -70,7 +71,7 @@ UNITS = dict(E_L="mV", V_T="mV", ENa="mV", EK="mV", EL="mV", tau_m="ms", tau_w="
              g_L="nS", gNa="nS", gK="nS", gL="nS", a="nS")
 
 
-def neurodyn_run(name, n):
+def neurodyn_run(name, n, constant=False):
     import jax
 
     import neurodyn as nd
@@ -78,7 +79,7 @@ def neurodyn_run(name, n):
     spec = MODELS[name]
     cls, kwargs = spec["nd"]
     model = getattr(nd.neurons, cls)(n=n, **kwargs)
-    noise = nd.inputs.white_noise(spec["sigma"], mean=spec["mu"])
+    noise = nd.inputs.constant(spec["mu"]) if constant else nd.inputs.white_noise(spec["sigma"], mean=spec["mu"])
 
     def once(seed):
         return nd.simulate(model, DURATION, spec["dt"], inputs=noise, key=jax.random.key(seed), progress=False)
@@ -88,7 +89,7 @@ def neurodyn_run(name, n):
     return run, max(first - run, 0.0), float(np.asarray(res.rates()).mean())
 
 
-def brian2_standalone(name, n):
+def brian2_standalone(name, size, constant=False):
     import brian2 as b2
 
     spec = MODELS[name]
@@ -100,14 +101,17 @@ def brian2_standalone(name, n):
     ns = {k: v * getattr(b2, UNITS[k]) for k, v in spec["ns"].items()}
     ns.update(mu=spec["mu"] * b2.pA, sigma=spec["sigma"] * b2.pA, dt_ms=dt)
     eqs = spec["eqs"] + "\nI_in : amp"
-    G = b2.NeuronGroup(n, eqs, threshold=spec["threshold"], reset=spec["reset"] or None,
+    G = b2.NeuronGroup(size, eqs, threshold=spec["threshold"], reset=spec["reset"] or None,
                        refractory=spec["refractory"], method=spec["method"], namespace=ns)
-    G.run_regularly("I_in = mu + sigma*randn()/sqrt(dt_ms)", when="before_groups")
+    if constant:
+        G.I_in = spec["mu"] * b2.pA
+    else:
+        G.run_regularly("I_in = mu + sigma*randn()/sqrt(dt_ms)", when="before_groups")
     for k, v in spec["init"].items():
         setattr(G, k, v)
     mon = b2.SpikeMonitor(G)
     b2.run(DURATION * b2.ms)
-    return brian2_standalone_run(b2, mon, n, DURATION, prefix=f"b2_{name}_")
+    return brian2_standalone_run(b2, mon, size, DURATION, prefix=f"b2_{name}_")
 
 
 def main():
@@ -115,14 +119,15 @@ def main():
     parser.add_argument("--n", type=int, default=10_000)
     parser.add_argument("--models", nargs="+", default=list(MODELS))
     parser.add_argument("--no-brian2", action="store_true")
+    parser.add_argument("--constant", action="store_true", help="constant current instead of noise (model cost only)")
     args = parser.parse_args()
     print(f"machine: {machine()}")
     rows = []
     for name in args.models:
-        ours = neurodyn_run(name, args.n)
+        ours = neurodyn_run(name, args.n, args.constant)
         row = [name, f"{MODELS[name]['dt']}", f"{ours[0]:.3f}", f"{ours[1]:.2f}", f"{ours[2]:.1f}"]
         if not args.no_brian2:
-            sa = brian2_standalone(name, args.n)
+            sa = brian2_standalone(name, args.n, args.constant)
             row += [f"{sa[0]:.3f}", f"{sa[1]:.1f}", f"{sa[2]:.1f}", f"{sa[0] / ours[0]:.2f}x"]
         rows.append(row)
         print(row, flush=True)
