@@ -124,3 +124,13 @@ def test_tsodyks_markram_invariants(U, tau_F, tau_D, pattern):
 def test_stp_rejects_bad_U():
     with pytest.raises(ValueError, match="U must be <= 1, got 1.5"):
         nd.synapses.TsodyksMarkram(n=1, U=1.5)
+
+
+def test_receive_targets_the_dendrite(x64):
+    """Spikes delivered to the two-compartment neuron's NMDA channel act on V_d first."""
+    cell = nd.neurons.TwoCompartment(n=2)
+    state = cell.receive(cell.init_state(), {"nmda": jnp.array([0.0, 30.0])})
+    res = nd.simulate(cell, 5.0, 0.1, state=state, record=["V_m", "V_d", "nmda"], progress=False)
+    Vd, Vm = np.asarray(res.traces["V_d"]), np.asarray(res.traces["V_m"])
+    assert np.all(Vd[:, 0] == -70.0) and Vd[-1, 1] > -69.0  # only the neuron that received moves
+    assert Vd[-1, 1] - (-70.0) > 2 * (Vm[-1, 1] - (-70.0)) > 0  # the dendrite leads, the soma follows
