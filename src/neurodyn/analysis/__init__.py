@@ -1,4 +1,4 @@
-"""Analysis of simulation results and recorded data (spike trains; dynamics to come)."""
+"""Analysis of simulation results and recorded data: spike trains and single-neuron measurements."""
 
 from . import spiketrains as spiketrains
 from .spiketrains import bin_counts as bin_counts
@@ -30,3 +30,10 @@ from .spiketrains import isi_distribution as isi_distribution
 from .spiketrains import isi_pooled as isi_pooled
 from .spiketrains import lv as lv
 from .spiketrains import lvr as lvr
+
+from ._neuron import PATTERNS as PATTERNS
+from ._neuron import adaptation_index as adaptation_index
+from ._neuron import classify_firing_pattern as classify_firing_pattern
+from ._neuron import detect_bursts as detect_bursts
+from ._neuron import fi_curve as fi_curve
+from ._neuron import rheobase as rheobase
