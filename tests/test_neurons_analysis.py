@@ -51,12 +51,14 @@ def test_adaptation_index_values():
 
 
 @settings(max_examples=30, deadline=None)
-@given(n_bursts=st.integers(1, 6), size=st.integers(2, 6), intra=st.floats(1.0, 5.0), inter=st.floats(30.0, 100.0))
-def test_detect_bursts_finds_constructed_bursts(n_bursts, size, intra, inter):
-    times = np.concatenate([b * inter + np.arange(size) * intra for b in range(n_bursts)])
+@given(n_bursts=st.integers(1, 6), size=st.integers(2, 6), intra=st.floats(1.0, 5.0), gap=st.floats(15.0, 100.0))
+def test_detect_bursts_finds_constructed_bursts(n_bursts, size, intra, gap):
+    # gap: silence between the last spike of a burst and the first of the next (> max_isi)
+    period = (size - 1) * intra + gap
+    times = np.concatenate([b * period + np.arange(size) * intra for b in range(n_bursts)])
     starts, ends, sizes = detect_bursts(times, max_isi=10.0)
     assert len(starts) == n_bursts and np.all(sizes == size)
-    np.testing.assert_allclose(starts, np.arange(n_bursts) * inter)
+    np.testing.assert_allclose(starts, np.arange(n_bursts) * period)
 
 
 @pytest.mark.parametrize(
