@@ -372,31 +372,39 @@ def _recall_async(w, theta, xi, s0, key, temperature, random_order, max_sweeps, 
             hb = rows @ sp - sl(thp)[:, None]  # (k, b)
             sb, vb, db, tb = sl(sp), sl(vp), sl(dgp), sl(tolp)
             ub = None if u_all is None else sl(u_all)
-            new_rows = []
-            for m in range(k // k2):
-                lo, hi = m * k2, (m + 1) * k2
+
+            def sub_block(m, c):
+                hb, sb, de, flips = c
+                lo = m * k2
+                sub = lambda a: jax.lax.dynamic_slice_in_dim(a, lo, k2, 0)  # noqa: E731
+                hs0, s_old, v_s, d_s, t_s = sub(hb), sub(sb), sub(vb), sub(db), sub(tb)
+                u_s = None if ub is None else sub(ub)
+                w_cols = jax.lax.dynamic_slice_in_dim(wbb, lo, k2, 1)  # (k, k2)
+                w_ss = sub(w_cols)  # (k2, k2)
                 ds, hs = [], []
-                for j in range(lo, hi):
+                for j in range(k2):
                     # the field of unit j, corrected for the flips made earlier in
                     # this sub-block; one fused elementwise kernel per unit
-                    h = hb[j]
+                    h = hs0[j]
                     for q, dq in enumerate(ds):
-                        h = h + wbb[j, lo + q] * dq
-                    old = sb[j]
-                    new = _glauber_or_sign(h, old, None if ub is None else ub[j], temperature, tb[j])
+                        h = h + w_ss[j, q] * dq
+                    old = s_old[j]
+                    new = _glauber_or_sign(h, old, None if u_s is None else u_s[j], temperature, t_s[j])
                     # materialise d_j and h_j: without the barrier XLA fuses the whole
                     # dependent chain of a sub-block and recomputes it per unit
-                    d, h = jax.lax.optimization_barrier((jnp.where(vb[j], new - old, 0.0), h))
+                    d, h = jax.lax.optimization_barrier((jnp.where(v_s[j], new - old, 0.0), h))
                     ds.append(d)
                     hs.append(h)
                 dm = jnp.stack(ds)  # (k2, b) changes of this sub-block
                 # E(s + d e_j) - E(s) = -d h_j - w_jj d^2 / 2 (symmetric W)
-                de = de - jnp.sum(dm * (jnp.stack(hs) + 0.5 * db[lo:hi, None] * dm), 0)
+                de = de - jnp.sum(dm * (jnp.stack(hs) + 0.5 * d_s[:, None] * dm), 0)
                 flips = flips + jnp.sum(dm != 0, 0, dtype=jnp.int32)
-                if hi < k:
-                    hb = hb + wbb[:, lo:hi] @ dm
-                new_rows.append(sb[lo:hi] + dm)
-            sp = jax.lax.dynamic_update_slice_in_dim(sp, jnp.concatenate(new_rows), start, 0)
+                hb = hb + w_cols @ dm  # fields of the rest of the block
+                sb = jax.lax.dynamic_update_slice_in_dim(sb, s_old + dm, lo, 0)
+                return hb, sb, de, flips
+
+            _, sb, de, flips = jax.lax.fori_loop(0, k // k2, sub_block, (hb, sb, de, flips))
+            sp = jax.lax.dynamic_update_slice_in_dim(sp, sb, start, 0)
             return sp, de, flips
 
         sp, de, flips = jax.lax.fori_loop(
@@ -421,8 +429,8 @@ def _recall_async(w, theta, xi, s0, key, temperature, random_order, max_sweeps, 
     # and is left alone: each sweep runs on the still-moving cues only, gathered into
     # the smallest of a few static batch sizes (one compiled branch per size).
     sizes = [b]
-    while temperature == 0 and sizes[-1] > 4 * _MIN_BUCKET:
-        sizes.append(-(-sizes[-1] // 4))
+    while temperature == 0 and sizes[-1] > 8 * _MIN_BUCKET:
+        sizes.append(-(-sizes[-1] // 8))
 
     def sweep_moving(s, flips, t):
         if len(sizes) == 1:
