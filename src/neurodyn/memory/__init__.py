@@ -2,6 +2,8 @@
 dense associative memories and modern (continuous) Hopfield networks, with the
 classic experiments (capacity, basins, spurious states, pattern completion)."""
 
+from ._continuous import ContinuousHopfield as ContinuousHopfield
+from ._continuous import ContinuousHopfieldState as ContinuousHopfieldState
 from ._dense import DenseAssociativeMemory as DenseAssociativeMemory
 from ._hopfield import Hopfield as Hopfield
 from ._hopfield import RecallResult as RecallResult
