@@ -278,12 +278,14 @@ class Hopfield(eqx.Module):
             k = block_size or _default_block(self.n)
             out = _recall_async(
                 self.weights, self.thresholds, self.patterns, s0, key,
-                float(temperature), order == "random", int(max_sweeps), bool(record_overlaps), int(k),
+                jnp.asarray(temperature, self.weights.dtype), temperature > 0, order == "random",
+                int(max_sweeps), bool(record_overlaps), int(k),
             )
         else:
             out = _recall_sync(
                 self.weights, self.thresholds, self.patterns, s0, key,
-                float(temperature), int(max_sweeps), bool(record_overlaps),
+                jnp.asarray(temperature, self.weights.dtype), temperature > 0, int(max_sweeps),
+                bool(record_overlaps),
             )
         return jax.tree.map(lambda a: a.reshape(batch_shape + a.shape[1:]), out)
 
@@ -319,13 +321,13 @@ def _tie_tolerance(w, theta):
 
 
 def _glauber_or_sign(h, s, u, temperature, tol):
-    if temperature > 0:
+    if u is not None:  # Glauber dynamics
         return jnp.where(u < jax.nn.sigmoid(2.0 * h / temperature), 1.0, -1.0).astype(s.dtype)
     return jnp.where(h > tol, 1.0, jnp.where(h < -tol, -1.0, s)).astype(s.dtype)
 
 
-@functools.partial(jax.jit, static_argnums=(5, 6, 7, 8, 9))
-def _recall_async(w, theta, xi, s0, key, temperature, random_order, max_sweeps, record_overlaps, k):
+@functools.partial(jax.jit, static_argnums=(6, 7, 8, 9, 10))
+def _recall_async(w, theta, xi, s0, key, temperature, glauber, random_order, max_sweeps, record_overlaps, k):
     n = w.shape[0]
     b = s0.shape[0]
     dt = w.dtype
@@ -358,7 +360,7 @@ def _recall_async(w, theta, xi, s0, key, temperature, random_order, max_sweeps, 
         sp = s[perm]
         thp, tolp, vp, dgp = th_p[perm], tol_p[perm], valid[perm], diag[perm]
         bs = s.shape[1]
-        u_all = jax.random.uniform(jax.random.fold_in(key_noise, t), (npad, bs), dt) if temperature > 0 else None
+        u_all = jax.random.uniform(jax.random.fold_in(key_noise, t), (npad, bs), dt) if glauber else None
 
         def block(i, carry):
             # units start .. start+k: fields of the block from the current states (one
@@ -422,14 +424,14 @@ def _recall_async(w, theta, xi, s0, key, temperature, random_order, max_sweeps, 
 
     def cond(c):
         t, s, e, flips, nsw, et, ot = c
-        running = jnp.any(flips > 0) if temperature == 0 else True
+        running = True if glauber else jnp.any(flips > 0)
         return (t < max_sweeps) & running
 
     # At zero temperature a cue whose last sweep flipped nothing sits at a fixed point
     # and is left alone: each sweep runs on the still-moving cues only, gathered into
     # the smallest of a few static batch sizes (one compiled branch per size).
     sizes = [b]
-    while temperature == 0 and sizes[-1] > 8 * _MIN_BUCKET:
+    while not glauber and sizes[-1] > 8 * _MIN_BUCKET:
         sizes.append(-(-sizes[-1] // 8))
 
     def sweep_moving(s, flips, t):
@@ -482,8 +484,8 @@ def _recall_async(w, theta, xi, s0, key, temperature, random_order, max_sweeps, 
     )
 
 
-@functools.partial(jax.jit, static_argnums=(5, 6, 7))
-def _recall_sync(w, theta, xi, s0, key, temperature, max_sweeps, record_overlaps):
+@functools.partial(jax.jit, static_argnums=(6, 7, 8))
+def _recall_sync(w, theta, xi, s0, key, temperature, glauber, max_sweeps, record_overlaps):
     n = w.shape[0]
     b = s0.shape[0]
     dt = w.dtype
@@ -503,12 +505,12 @@ def _recall_sync(w, theta, xi, s0, key, temperature, max_sweeps, record_overlaps
 
     def cond(c):
         t, s, sprev, h, fixed, cyc, nsw, et, ot = c
-        running = ~jnp.all(fixed | cyc) if temperature == 0 else True
+        running = True if glauber else ~jnp.all(fixed | cyc)
         return (t < max_sweeps) & running
 
     def body(c):
         t, s, sprev, h, fixed, cyc, nsw, et, ot = c
-        u = jax.random.uniform(jax.random.fold_in(key, t), (b, n), dt) if temperature > 0 else None
+        u = jax.random.uniform(jax.random.fold_in(key, t), (b, n), dt) if glauber else None
         new = _glauber_or_sign(h, s, u, temperature, tol)
         changed = jnp.any(new != s, -1)
         fixed = ~changed
