@@ -22,6 +22,23 @@ def timed(fn, *args, **kwargs):
     return time.perf_counter() - start, out
 
 
+_COMPILE_EVENTS = []
+
+
+def compile_seconds(fn, *args, **kwargs):
+    """Run ``fn`` and return (result, seconds JAX spent tracing, lowering and compiling)."""
+    import jax
+
+    if not _COMPILE_EVENTS:
+        _COMPILE_EVENTS.append(0.0)
+        jax.monitoring.register_event_duration_secs_listener(
+            lambda name, secs, **_: _COMPILE_EVENTS.append(secs) if name.startswith("/jax/core/compile/") else None
+        )
+    before = sum(_COMPILE_EVENTS)
+    out = fn(*args, **kwargs)
+    return out, sum(_COMPILE_EVENTS) - before
+
+
 def git_revision() -> str:
     try:
         return subprocess.run(["git", "rev-parse", "--short", "HEAD"], capture_output=True, text=True).stdout.strip()

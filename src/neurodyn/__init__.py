@@ -4,6 +4,7 @@ from ._cache import enable_compilation_cache as _enable_compilation_cache
 
 _enable_compilation_cache()
 
+from . import analysis as analysis  # noqa: E402
 from . import engine as engine  # noqa: E402
 from . import inputs as inputs  # noqa: E402
 from . import neurons as neurons  # noqa: E402

@@ -2,11 +2,12 @@
 
 from __future__ import annotations
 
+import collections
 import dataclasses
 import hashlib
 import json
 import math
-import time
+import os
 from pathlib import Path
 from typing import Any
 
@@ -152,7 +153,7 @@ def _one_step(model, drive, solver, key, plan: _Plan, carry: _Carry):
     t = i * plan.dt
     k_in = jax.random.fold_in(key, i)  # per-step keys do not depend on chunking
     k_model = jax.random.fold_in(k_in, 1)  # dropped by XLA when the model draws nothing
-    in_state = drive.update(carry.inputs, t, plan.dt, k_in)
+    in_state = jax.lax.optimization_barrier(drive.update(carry.inputs, t, plan.dt, k_in))  # draw once
     state, spikes = advance(model, carry.state, t, plan.dt, lambda s: drive.value(in_state, s, plan.dt), k_model, solver)
     counts = {p: carry.counts[p] + spikes[p].astype(jnp.int32) for p, _ in plan.counted}
     return _Carry(state, in_state, i + 1, counts), spikes
@@ -463,6 +464,8 @@ def _check_dt(model, dt):
 
 
 def _run_eager(model, drive, solver, key, carry, plan: _Plan, n_chunks, progress, stream_to, resume, duration):
+    from concurrent.futures import ThreadPoolExecutor
+
     from tqdm.auto import tqdm
 
     L = plan.chunk_steps
@@ -478,39 +481,43 @@ def _run_eager(model, drive, solver, key, carry, plan: _Plan, n_chunks, progress
                 _collect(chunk, trace_parts, spike_parts)
             first = stream.done
 
-    def result(upto_carry, steps_done):
-        return _assemble(plan, trace_parts, spike_parts, upto_carry, steps_done, duration)
-
     bar = tqdm(total=round(duration, 6), unit="ms", disable=not progress, leave=False,
                bar_format="{l_bar}{bar}| {n:.0f}/{total:.0f} ms [{elapsed}<{remaining}]")
     bar.update(min(first * L, plan.n_steps) * plan.dt)
-    started = time.perf_counter()
+    # Chunks are dispatched ahead; finished ones are moved to the host and decoded by a
+    # few threads while the device runs the next ones.
+    workers = max(1, min(4, (os.cpu_count() or 1) // 2))
+    depth = workers + 1
+    pending = collections.deque()
+
+    def finish(item):
+        c, start_carry, end_carry, finite, decoded = item
+        if not bool(finite):
+            for other in pending:
+                other[4].cancel()
+            steps_before = c * L
+            where = _diagnose(model, drive, solver, key, start_carry, plan, min(L, plan.n_steps - steps_before), steps_before)
+            partial = _assemble(plan, trace_parts, spike_parts, start_carry, steps_before, duration)
+            raise SimulationError(f"simulation diverged: {where}", partial)
+        chunk = decoded.result()
+        _collect(chunk, trace_parts, spike_parts)
+        if stream is not None:
+            stream.write(c, chunk, end_carry)
+        bar.update(min(L, plan.n_steps - c * L) * plan.dt)
+
     try:
-        pending = None
-        c = first
-        while c < n_chunks or pending is not None:
-            launched = None
-            if c < n_chunks:
-                launched = (c, carry, _run_jit(model, drive, solver, key, carry, plan, plan.records_per_chunk))
-                carry = launched[2][0]
-                c += 1
-            if pending is not None:
-                pc, start_carry, (end_carry, rec, packed, finite) = pending
-                if not bool(finite):
-                    steps_before = pc * L
-                    where = _diagnose(model, drive, solver, key, start_carry, plan, min(L, plan.n_steps - steps_before), steps_before)
-                    raise SimulationError(f"simulation diverged: {where}", result(start_carry, steps_before))
-                chunk = _chunk_arrays(plan, pc, rec, packed)
-                _collect(chunk, trace_parts, spike_parts)
-                if stream is not None:
-                    stream.write(pc, chunk, end_carry)
-                bar.update(min(L, plan.n_steps - pc * L) * plan.dt)
-            pending = launched
+        with ThreadPoolExecutor(workers, thread_name_prefix="neurodyn-decode") as pool:
+            for c in range(first, n_chunks):
+                end_carry, rec, packed, finite = _run_jit(model, drive, solver, key, carry, plan, plan.records_per_chunk)
+                pending.append((c, carry, end_carry, finite, pool.submit(_chunk_arrays, plan, c, rec, packed)))
+                carry = end_carry
+                while len(pending) > depth:
+                    finish(pending.popleft())
+            while pending:
+                finish(pending.popleft())
     finally:
         bar.close()
-    res = result(carry, plan.n_steps)
-    del started
-    return res
+    return _assemble(plan, trace_parts, spike_parts, carry, plan.n_steps, duration)
 
 
 def _chunk_arrays(plan: _Plan, c: int, rec, packed) -> dict:
