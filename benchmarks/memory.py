@@ -61,6 +61,35 @@ def numpy_async_recall(w, theta, tol, cues, seed, max_sweeps=100):
     return s, sweeps
 
 
+def numpy_async_recall_fields(w, theta, tol, cues, seed, max_sweeps=100):
+    """NumPy asynchronous recall that keeps the local fields and updates them per flip.
+
+    Cost proportional to the number of flips times N: a smarter anchor than the
+    straightforward one above, and the fastest NumPy formulation we know of.
+    """
+    rng = np.random.default_rng(seed)
+    s = cues.copy()
+    h = s @ w.T - theta
+    n = w.shape[0]
+    moving = np.ones(s.shape[0], bool)
+    for _ in range(max_sweeps):
+        idx = np.flatnonzero(moving)
+        if idx.size == 0:
+            break
+        changed = np.zeros(s.shape[0], bool)
+        for i in rng.permutation(n):
+            hi, old = h[idx, i], s[idx, i]
+            new = np.where(hi > tol[i], 1.0, np.where(hi < -tol[i], -1.0, old)).astype(s.dtype)
+            f = np.flatnonzero(new != old)
+            if f.size:
+                rows = idx[f]
+                s[rows, i] = new[f]
+                h[rows] += np.outer(new[f] - old[f], w[:, i])
+                changed[rows] = True
+        moving &= changed
+    return s
+
+
 def numpy_modern(x, q, beta, chunk):
     out = np.empty_like(q)
     for i in range(0, q.shape[0], chunk):
@@ -104,7 +133,13 @@ def bench_recall(n, p, b, repeats, numpy=True):
     m_np = float(np.mean(np.sum(s_np * np.asarray(xi)[np.asarray(target)], 1) / n))
     print(f"numpy:    {t_np:.3f} s  (sweeps {sw}), mean overlap {m_np:.4f}")
     print(f"ratio numpy / neurodyn: {t_np / t_nd:.1f}x  (target >= 5x)")
-    return dict(t_nd=t_nd, t_np=t_np, compile=max(t_first - t_nd, 0), m_nd=m_nd, m_np=m_np)
+    t = time.perf_counter()
+    s_f = numpy_async_recall_fields(w, th, tol, c, 0)
+    t_f = time.perf_counter() - t
+    m_f = float(np.mean(np.sum(s_f * np.asarray(xi)[np.asarray(target)], 1) / n))
+    print(f"numpy, fields updated per flip: {t_f:.3f} s, mean overlap {m_f:.4f}; "
+          f"ratio / neurodyn: {t_f / t_nd:.1f}x")
+    return dict(t_nd=t_nd, t_np=t_np, t_f=t_f, compile=max(t_first - t_nd, 0), m_nd=m_nd, m_np=m_np)
 
 
 def bench_modern(nq, p, d, repeats, chunk=4096, numpy=True):

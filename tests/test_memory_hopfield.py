@@ -117,6 +117,9 @@ def test_energy_trace_is_non_increasing_and_ends_at_fixed_point():
     e = np.asarray(out.energy)
     assert np.all(np.diff(e, axis=1) <= 1e-4)
     assert bool(jnp.all(out.fixed_point))
+    # the trace is anchored at both ends on the energies of the cue and the final state
+    np.testing.assert_allclose(e[:, 0], np.asarray(net.energy(corrupt(jax.random.key(6), xi, 0.3))), atol=1e-3)
+    np.testing.assert_allclose(e[:, -1], np.asarray(net.energy(out.state)), atol=1e-3)
     # at a fixed point no unit wants to flip: s_i h_i >= 0
     h = net.local_field(out.state)
     assert float(jnp.min(h * out.state)) >= -1e-5

@@ -366,17 +366,18 @@ def _recall_async(w, theta, xi, s0, key, temperature, glauber, random_order, max
             # units start .. start+k: fields of the block from the current states (one
             # matrix product), then sequential updates in sub-blocks of k2 units; after a
             # sub-block the fields of the whole block are corrected by another product.
-            sp, de, flips = carry
+            sp, de, flips, sh = carry
             start = i * k
             sl = lambda a: jax.lax.dynamic_slice_in_dim(a, start, k, 0)  # noqa: E731
             rows = sl(wp)  # (k, npad)
             wbb = jax.lax.dynamic_slice_in_dim(rows, start, k, 1)  # (k, k)
-            hb = rows @ sp - sl(thp)[:, None]  # (k, b)
+            thb = sl(thp)
+            hb = rows @ sp - thb[:, None]  # (k, b)
             sb, vb, db, tb = sl(sp), sl(vp), sl(dgp), sl(tolp)
             ub = None if u_all is None else sl(u_all)
 
             def sub_block(m, c):
-                hb, sb, de, flips = c
+                hb, sb, de, flips, sh = c
                 lo = m * k2
                 sub = lambda a: jax.lax.dynamic_slice_in_dim(a, lo, k2, 0)  # noqa: E731
                 hs0, s_old, v_s, d_s, t_s = sub(hb), sub(sb), sub(vb), sub(db), sub(tb)
@@ -401,29 +402,37 @@ def _recall_async(w, theta, xi, s0, key, temperature, glauber, random_order, max
                 # E(s + d e_j) - E(s) = -d h_j - w_jj d^2 / 2 (symmetric W)
                 de = de - jnp.sum(dm * (jnp.stack(hs) + 0.5 * d_s[:, None] * dm), 0)
                 flips = flips + jnp.sum(dm != 0, 0, dtype=jnp.int32)
+                # sum_i s_i (W s)_i over the sweep: exact for a cue whose sweep flips nothing
+                s_new = s_old + dm
+                sh = sh + jnp.sum(jnp.where(v_s[:, None], s_new * (jnp.stack(hs) + sub(thb)[:, None]), 0.0), 0)
                 hb = hb + w_cols @ dm  # fields of the rest of the block
-                sb = jax.lax.dynamic_update_slice_in_dim(sb, s_old + dm, lo, 0)
-                return hb, sb, de, flips
+                sb = jax.lax.dynamic_update_slice_in_dim(sb, s_new, lo, 0)
+                return hb, sb, de, flips, sh
 
-            _, sb, de, flips = jax.lax.fori_loop(0, k // k2, sub_block, (hb, sb, de, flips))
+            _, sb, de, flips, sh = jax.lax.fori_loop(0, k // k2, sub_block, (hb, sb, de, flips, sh))
             sp = jax.lax.dynamic_update_slice_in_dim(sp, sb, start, 0)
-            return sp, de, flips
+            return sp, de, flips, sh
 
-        sp, de, flips = jax.lax.fori_loop(
-            0, nb, block, (sp, jnp.zeros((bs,), dt), jnp.zeros((bs,), jnp.int32))
-        )
+        zero = jnp.zeros((bs,), dt)
+        sp, de, flips, sh = jax.lax.fori_loop(0, nb, block, (sp, zero, jnp.zeros((bs,), jnp.int32), zero))
         inv = jnp.argsort(perm)
-        return sp[inv], de, flips
+        s = sp[inv]
+        # energy of the final state of a cue that did not move in this sweep, from the
+        # fields the sweep computed anyway (saves a full matrix product per recall)
+        e_still = -0.5 * sh + th_p @ s
+        return s, de, flips, e_still
 
-    e0 = energy_of(s)
-    etrace = jnp.full((max_sweeps + 1, b), jnp.nan, dt).at[0].set(e0)
+    # The energy trace is built from the exact per-flip changes, anchored at the end:
+    # a cue that stopped at a fixed point got its energy from its last (still) sweep;
+    # only if some cue did not stop is the energy of the final states recomputed.
+    ctrace = jnp.full((max_sweeps + 1, b), jnp.nan, dt).at[0].set(0.0)
     p = xi.shape[0]
     otrace = (
         jnp.zeros((max_sweeps + 1, b, p), dt).at[0].set((xi @ s[:n]).T / n) if record_overlaps else None
     )
 
     def cond(c):
-        t, s, e, flips, nsw, et, ot = c
+        t, s, cum, flips, nsw, ct, e_fix, ot = c
         running = True if glauber else jnp.any(flips > 0)
         return (t < max_sweeps) & running
 
@@ -446,11 +455,12 @@ def _recall_async(w, theta, xi, s0, key, temperature, glauber, random_order, max
                 if m == b:
                     return sweep(s, t)
                 idx = order[:m]
-                sub, de_m, fl_m = sweep(s[:, idx], t)
+                sub, de_m, fl_m, es_m = sweep(s[:, idx], t)
                 return (
                     s.at[:, idx].set(sub),
                     jnp.zeros((b,), dt).at[idx].set(de_m),
                     jnp.zeros((b,), jnp.int32).at[idx].set(fl_m),
+                    jnp.full((b,), jnp.nan, dt).at[idx].set(es_m),  # NaN: not swept
                 )
 
             return f
@@ -458,17 +468,24 @@ def _recall_async(w, theta, xi, s0, key, temperature, glauber, random_order, max
         return jax.lax.switch(branch, [run(m) for m in sizes], s)
 
     def body(c):
-        t, s, e, flips, nsw, et, ot = c
-        s, de, flips = sweep_moving(s, flips, t)
-        e = e + de
-        et = et.at[t + 1].set(e)
+        t, s, cum, flips, nsw, ct, e_fix, ot = c
+        s, de, flips, e_still = sweep_moving(s, flips, t)
+        cum = cum + de
+        ct = ct.at[t + 1].set(cum)
+        e_fix = jnp.where((flips == 0) & ~jnp.isnan(e_still), e_still, e_fix)
         if ot is not None:
             ot = ot.at[t + 1].set((xi @ s[:n]).T / n)
-        return t + 1, s, e, flips, nsw + (flips > 0), et, ot
+        return t + 1, s, cum, flips, nsw + (flips > 0), ct, e_fix, ot
 
-    init = (jnp.int32(0), s, e0, jnp.ones((b,), jnp.int32), jnp.zeros((b,), jnp.int32), etrace, otrace)
-    t, s, e, flips, nsw, et, ot = jax.lax.while_loop(cond, body, init)
-    et = jnp.where(jnp.isnan(et), e[None, :], et)
+    zero = jnp.zeros((b,), dt)
+    init = (jnp.int32(0), s, zero, jnp.ones((b,), jnp.int32), jnp.zeros((b,), jnp.int32), ctrace, zero, otrace)
+    t, s, cum, flips, nsw, ct, e_fix, ot = jax.lax.while_loop(cond, body, init)
+    if glauber:
+        e_final = energy_of(s)
+    else:
+        e_final = jax.lax.cond(jnp.all(flips == 0), lambda: e_fix, lambda: energy_of(s))
+    ct = jnp.where(jnp.isnan(ct), cum[None, :], ct)
+    et = e_final[None, :] - cum[None, :] + ct
     final = s[:n].T
     if ot is not None:
         later = jnp.arange(max_sweeps + 1)[:, None, None] > t
