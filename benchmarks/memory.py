@@ -142,7 +142,7 @@ def bench_recall(n, p, b, repeats, numpy=True):
     return dict(t_nd=t_nd, t_np=t_np, t_f=t_f, compile=max(t_first - t_nd, 0), m_nd=m_nd, m_np=m_np)
 
 
-def bench_modern(nq, p, d, repeats, chunk=4096, numpy=True):
+def bench_modern(nq, p, d, repeats, chunk=1024, numpy=True):
     print(f"\n== modern Hopfield retrieval: {nq} queries, {p} patterns, d={d}, float32 ==")
     k1, k2 = jax.random.split(jax.random.key(2))
     x = jax.random.normal(k1, (p, d), jnp.float32) / np.sqrt(d)
@@ -220,7 +220,7 @@ def main():
     np_ = not args.no_numpy
     if args.quick:
         bench_recall(500, 50, 2000, args.repeats, np_)
-        bench_modern(10000, 2000, 256, args.repeats, chunk=2048, numpy=np_)
+        bench_modern(10000, 2000, 256, args.repeats, numpy=np_)
     else:
         bench_recall(1000, 100, 10000, args.repeats, np_)
         bench_modern(100000, 10000, 512, args.repeats, numpy=np_)

@@ -87,7 +87,7 @@ class ModernHopfield(eqx.Module):
         q = self._check(queries, "queries")
         return jax.nn.softmax(self.beta * (q @ self.patterns.T), axis=-1)
 
-    def retrieve(self, queries, steps: int = 1, *, chunk_size: int = 4096) -> Array:
+    def retrieve(self, queries, steps: int = 1, *, chunk_size: int = 1024) -> Array:
         r"""Apply the update :math:`\xi \leftarrow X^\top\operatorname{softmax}(\beta X\xi)` ``steps`` times.
 
         The plain, unprojected update, batched over queries.
