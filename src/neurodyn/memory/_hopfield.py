@@ -249,7 +249,8 @@ class Hopfield(eqx.Module):
                 independent).
             max_sweeps: the largest number of sweeps (static).
             order: asynchronous order, a fresh random permutation per sweep or ``0..N-1``.
-            temperature: Glauber temperature :math:`T` (0 = deterministic sign updates).
+            temperature: Glauber temperature :math:`T` (0 = deterministic sign updates), a
+                Python number (0 or not selects the compiled variant; any T > 0 shares one).
                 With :math:`T > 0` the run always lasts ``max_sweeps`` sweeps.
             record_overlaps: also return the overlaps after each sweep.
             block_size: units per block of the asynchronous algorithm (speed only).
