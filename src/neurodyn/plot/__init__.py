@@ -3,6 +3,10 @@
 from ._basic import population_rate as population_rate
 from ._basic import raster as raster
 from ._basic import traces as traces
+from ._memory import capacity_curves as capacity_curves
+from ._memory import energy_descent as energy_descent
+from ._memory import overlap_trajectories as overlap_trajectories
+from ._memory import pattern_grid as pattern_grid
 from ._spikes import correlogram as correlogram
 from ._spikes import cv_distribution as cv_distribution
 from ._spikes import isi_histogram as isi_histogram

@@ -1,0 +1,67 @@
+"""Input checks shared by the associative memories.
+
+Every check raises one ``ValueError`` naming the argument, what was expected and
+what arrived. Checks on values are skipped when the value is a JAX tracer (the
+memories are built inside ``jit``/``vmap``/``grad`` too).
+"""
+
+from __future__ import annotations
+
+import jax
+import numpy as np
+
+
+def is_concrete(x) -> bool:
+    """True when ``x`` holds concrete values (not a tracer)."""
+    return not isinstance(x, jax.core.Tracer)
+
+
+def check_patterns(patterns, name: str = "patterns", *, binary: bool) -> None:
+    """A non-empty ``(P, N)`` pattern matrix; entries ±1 when ``binary``."""
+    shape = np.shape(patterns)
+    if len(shape) != 2:
+        raise ValueError(
+            f"{name} must be a 2-D array of shape (n_patterns, n_units), got shape {shape}"
+        )
+    if shape[0] == 0 or shape[1] == 0:
+        raise ValueError(
+            f"{name} must hold at least one pattern of at least one unit, got shape {shape}"
+        )
+    if is_concrete(patterns):
+        a = np.asarray(patterns)
+        if not np.all(np.isfinite(a)):
+            raise ValueError(f"{name} must be finite, got non-finite entries")
+        if binary and not np.all(np.abs(a) == 1):
+            bad = a[np.abs(a) != 1].ravel()[:3]
+            raise ValueError(
+                f"{name} must contain only +1 and -1, got values such as {bad.tolist()}"
+            )
+
+
+def check_states(x, n: int, name: str = "cue", *, binary: bool) -> None:
+    """A state ``(N,)`` or a batch ``(..., N)``; entries ±1 when ``binary``."""
+    shape = np.shape(x)
+    if len(shape) == 0 or shape[-1] != n:
+        raise ValueError(
+            f"{name} must have shape ({n},) or (batch, {n}), got shape {shape}"
+        )
+    if binary and is_concrete(x):
+        a = np.asarray(x)
+        if not np.all(np.abs(a) == 1):
+            bad = a[np.abs(a) != 1].ravel()[:3]
+            raise ValueError(
+                f"{name} must contain only +1 and -1, got values such as {bad.tolist()}"
+            )
+
+
+def check_positive(value, name: str) -> None:
+    """A scalar ``> 0`` (skipped for tracers)."""
+    if is_concrete(value):
+        v = np.asarray(value)
+        if v.ndim != 0 or not np.isfinite(v) or not v > 0:
+            raise ValueError(f"{name} must be a finite number > 0, got {value!r}")
+
+
+def check_choice(value, name: str, choices) -> None:
+    if value not in choices:
+        raise ValueError(f"{name} must be one of {sorted(choices)}, got {value!r}")
