@@ -1,0 +1,426 @@
+r"""Linear rate networks solved exactly through their eigenmodes.
+
+.. math::  \tau \frac{dr}{dt} = -r + h(t) + W r
+
+With :math:`W e_\nu = \lambda_\nu e_\nu` and :math:`r = \sum_\nu c_\nu e_\nu`, every mode
+obeys :math:`\tau \dot c_\nu = -(1 - \lambda_\nu) c_\nu + g_\nu` with
+:math:`g_\nu = \tilde e_\nu^{\,T} h` (:math:`\tilde e_\nu = e_\nu` for symmetric W), so it
+relaxes with time constant :math:`\tau / (1 - \lambda_\nu)` towards
+:math:`g_\nu / (1 - \lambda_\nu)`.
+"""
+
+from __future__ import annotations
+
+import math
+import warnings
+from dataclasses import dataclass
+from functools import partial
+from typing import Callable, NamedTuple
+
+import equinox as eqx
+import jax
+import jax.numpy as jnp
+import numpy as np
+from jax.scipy.linalg import expm
+
+from ._checks import as_real_array, is_traced, per_unit, square_matrix
+
+REGIMES = ("amplifying", "integrating", "diverging", "oscillating")
+
+
+class Eigenmodes(NamedTuple):
+    """Eigen-decomposition of the connectivity ``W``.
+
+    Attributes:
+        values: eigenvalues :math:`\\lambda_\\nu`, shape ``(n,)`` (real for symmetric W,
+            complex otherwise), sorted by decreasing real part.
+        vectors: right eigenvectors :math:`e_\\nu` as columns, shape ``(n, n)``
+            (orthonormal for symmetric W).
+        left: the dual basis as rows, ``left @ vectors = I`` (``vectors.T`` for symmetric W):
+            the mode coefficients of a vector x are ``left @ x``.
+        symmetric: whether W is symmetric (real spectrum, orthonormal basis).
+    """
+
+    values: jax.Array
+    vectors: jax.Array
+    left: jax.Array
+    symmetric: bool
+
+    def project(self, x):
+        """Mode coefficients :math:`c_\\nu` of ``x`` (``(..., n)`` -> ``(..., n)``)."""
+        return jnp.einsum("ij,...j->...i", self.left, jnp.asarray(x, self.left.dtype))
+
+
+@dataclass(frozen=True)
+class ModeRegime:
+    """The regime of one eigenmode (see :meth:`LinearRateNetwork.regimes`).
+
+    ``gain`` is :math:`1/(1-\\lambda)` (amplifying and damped oscillating modes, else
+    ``nan``); ``time_constant`` is the relaxation time :math:`\\tau/(1-\\mathrm{Re}\\,\\lambda)`
+    (ms) for decaying modes, the growth time :math:`\\tau/(\\mathrm{Re}\\,\\lambda - 1)` for
+    growing ones and ``inf`` for integrating ones; ``period`` (ms) is
+    :math:`2\\pi\\tau/|\\mathrm{Im}\\,\\lambda|` for oscillating modes.
+    """
+
+    index: int
+    eigenvalue: complex
+    regime: str
+    gain: complex | float
+    time_constant: float
+    period: float
+    growing: bool
+
+
+@dataclass(frozen=True)
+class Regimes:
+    """Per-mode regimes and the network-level verdict.
+
+    ``verdict`` is ``"stable"`` (every mode decays: the network amplifies or attenuates
+    constant input and settles), ``"integrating"`` (a real mode at :math:`\\lambda = 1`
+    and none above: a line attractor that integrates its input), ``"oscillating"``
+    (a complex pair on :math:`\\mathrm{Re}\\,\\lambda = 1`, none above: sustained
+    oscillation) or ``"diverging"`` (some :math:`\\mathrm{Re}\\,\\lambda > 1`).
+    """
+
+    modes: tuple[ModeRegime, ...]
+    verdict: str
+    dominant: int
+    tol: float
+
+    @property
+    def eigenvalues(self):
+        return np.array([m.eigenvalue for m in self.modes])
+
+    @property
+    def labels(self):
+        return [m.regime for m in self.modes]
+
+    @property
+    def stable(self) -> bool:
+        return self.verdict == "stable"
+
+    def count(self, regime: str) -> int:
+        return sum(m.regime == regime for m in self.modes)
+
+    def __str__(self):
+        lines = [f"verdict: {self.verdict} (dominant mode {self.dominant})",
+                 f"{'mode':>5} {'eigenvalue':>22} {'regime':>12} {'gain':>12} {'tau_eff/ms':>11}"]
+        for m in self.modes:
+            lam = m.eigenvalue
+            lam_s = f"{lam.real:.4g}{lam.imag:+.4g}j" if abs(lam.imag) > 0 else f"{lam.real:.6g}"
+            gain = abs(m.gain) if np.isfinite(abs(m.gain)) else float("nan")
+            lines.append(f"{m.index:>5} {lam_s:>22} {m.regime:>12} {gain:>12.4g} {m.time_constant:>11.4g}")
+        return "\n".join(lines)
+
+
+def _phi1(z):
+    """(exp(z) - 1) / z, accurate near z = 0 (real or complex)."""
+    small = jnp.abs(z) < 1e-2
+    zs = jnp.where(small, 1.0, z)
+    series = 1 + z / 2 + z**2 / 6 + z**3 / 24 + z**4 / 120
+    return jnp.where(small, series, (jnp.exp(zs) - 1) / zs)
+
+
+def _gauss_legendre(q):
+    x, w = np.polynomial.legendre.leggauss(q)
+    return (x + 1) / 2, w / 2
+
+
+class LinearRateNetwork(eqx.Module):
+    r"""Linear rate network :math:`\tau\, dr/dt = -r + h + W r`, solved exactly.
+
+    Args:
+        W: connectivity, shape ``(n, n)`` (dimensionless: rate per rate).
+        tau: rate time constant :math:`\tau` in ms, a scalar or one per unit ``(n,)``
+            (the eigenmode formulas need one shared tau).
+        h: constant external input (rate units, Hz), scalar or ``(n,)``; default 0.
+        r0: initial rates used by :meth:`init_state` and by :meth:`solve` when no ``r0``
+            is given (Hz), scalar or ``(n,)``; default 0.
+
+    Example:
+        >>> W = 0.9 * jnp.ones((2, 2)) / 2
+        >>> lin = LinearRateNetwork(W, tau=10.0, h=jnp.array([1.0, 1.0]))
+        >>> lin.regimes().verdict
+        'stable'
+        >>> lin.steady_state()          # (I - W)^{-1} h: the mode lambda=0.9 is amplified 10x
+        Array([10., 10.], dtype=float32)
+    """
+
+    W: jax.Array
+    tau: jax.Array
+    h: jax.Array
+    r0: jax.Array
+    n: int = eqx.field(static=True)
+    symmetric: bool = eqx.field(static=True)
+
+    def __init__(self, W, tau=10.0, h=0.0, r0=0.0):
+        W = square_matrix("W", W)
+        n = W.shape[0]
+        self.n = n
+        self.W = W
+        self.tau = per_unit("tau", tau, n, positive=True, unit="ms").astype(W.dtype)
+        self.h = jnp.broadcast_to(per_unit("h", h, n), (n,)).astype(W.dtype)
+        self.r0 = jnp.broadcast_to(per_unit("r0", r0, n), (n,)).astype(W.dtype)
+        if is_traced(W):
+            self.symmetric = False
+        else:
+            Wn = np.asarray(W)
+            self.symmetric = bool(np.allclose(Wn, Wn.T, rtol=0, atol=1e-12 * max(1.0, np.abs(Wn).max())))
+
+    # ------------------------------------------------------------------ structure
+    @property
+    def shared_tau(self) -> bool:
+        return self.tau.ndim == 0
+
+    def _require_shared_tau(self, what):
+        if not self.shared_tau:
+            raise ValueError(f"{what} needs one tau shared by all units, got tau of shape "
+                             f"{tuple(self.tau.shape)}; use solve(method='expm') for per-unit tau")
+
+    def dynamics_matrix(self):
+        r""":math:`A = T^{-1}(W - I)` with :math:`T = \mathrm{diag}(\tau)` (1/ms):
+        :math:`\dot r = A r + T^{-1} h`."""
+        inv_tau = jnp.broadcast_to(1.0 / self.tau, (self.n,))
+        return inv_tau[:, None] * (self.W - jnp.eye(self.n, dtype=self.W.dtype))
+
+    def eigenmodes(self) -> Eigenmodes:
+        """Eigenvalues and eigenvectors of ``W``, sorted by decreasing real part.
+
+        Symmetric W: real eigenvalues and an orthonormal eigenbasis (``eigh``). Otherwise
+        complex eigenvalues and eigenvectors (``eig``; the dual basis is the inverse of the
+        eigenvector matrix, which is ill-conditioned for (nearly) defective W -- use
+        :meth:`solve` with ``method="expm"`` there).
+        """
+        if self.symmetric:
+            lam, V = jnp.linalg.eigh(self.W)
+            order = jnp.argsort(-lam)
+            lam, V = lam[order], V[:, order]
+            return Eigenmodes(lam, V, V.T, True)
+        lam, V = jnp.linalg.eig(self.W)
+        order = jnp.argsort(-lam.real)
+        lam, V = lam[order], V[:, order]
+        return Eigenmodes(lam, V, jnp.linalg.inv(V), False)
+
+    # ------------------------------------------------------------------ steady state
+    def steady_state(self, h=None):
+        r"""The fixed point :math:`r^* = (I - W)^{-1} h` (Hz).
+
+        It is the state the network settles in when every eigenvalue of W has real part
+        below 1; otherwise it is an unstable fixed point (a warning says so). Raises if
+        ``I - W`` is singular (an integrating mode: no unique steady state).
+        """
+        h = self._constant_h(h)
+        Wn = np.asarray(self.W, dtype=np.float64)
+        lam = np.linalg.eigvals(Wn)
+        scale = max(1.0, float(np.abs(lam).max()))
+        if np.min(np.abs(1.0 - lam)) < 1e-10 * scale:
+            raise ValueError("steady_state: W has an eigenvalue at 1 (an integrating mode), so "
+                             "I - W is singular and there is no unique steady state")
+        if np.any(lam.real > 1.0):
+            warnings.warn("W has eigenvalues with real part > 1: the steady state exists but is "
+                          "unstable (the network diverges from it)", RuntimeWarning, stacklevel=2)
+        return jnp.linalg.solve(jnp.eye(self.n, dtype=self.W.dtype) - self.W, h)
+
+    # ------------------------------------------------------------------ regimes
+    def regimes(self, tol: float = 1e-4) -> Regimes:
+        r"""Classify every eigenmode of W and give the network-level verdict.
+
+        A mode is *oscillating* when :math:`|\mathrm{Im}\,\lambda| > tol`, *integrating* when
+        :math:`|1 - \lambda| \le tol`, *diverging* when :math:`\lambda > 1`, otherwise
+        *amplifying* with gain :math:`1/(1-\lambda)` (an attenuation for
+        :math:`\lambda < 0`). Eigenvalues are computed in float64 on the host.
+
+        Args:
+            tol: tolerance on :math:`|1-\lambda|` and on :math:`|\mathrm{Im}\,\lambda|`
+                (relative to :math:`\max(1, |\lambda|)`), default ``1e-4``.
+        """
+        self._require_shared_tau("regimes()")
+        tau = float(self.tau)
+        Wn = np.asarray(self.W, dtype=np.float64)
+        lam = np.linalg.eigvalsh(Wn).astype(complex) if self.symmetric else np.linalg.eigvals(Wn)
+        order = np.argsort(-lam.real, kind="stable")
+        lam = lam[order]
+        modes = []
+        for i, l in enumerate(lam):
+            scale = max(1.0, abs(l))
+            re = l.real
+            is_complex = abs(l.imag) > tol * scale
+            margin = 1.0 - re
+            if is_complex:
+                regime = "oscillating"
+            elif abs(margin) <= tol * scale:
+                regime = "integrating"
+            elif margin < 0:
+                regime = "diverging"
+            else:
+                regime = "amplifying"
+            marginal = abs(margin) <= tol * scale
+            growing = (not marginal) and margin < 0
+            if marginal:
+                tc = math.inf
+            else:
+                tc = tau / abs(margin)
+            if regime == "amplifying":
+                gain = 1.0 / margin
+            elif regime == "oscillating" and not marginal and not growing:
+                gain = complex(1.0 / (1.0 - l))
+            else:
+                gain = math.nan
+            period = 2 * math.pi * tau / abs(l.imag) if is_complex else math.inf
+            l_out = complex(l) if is_complex else complex(re, 0.0)
+            modes.append(ModeRegime(i, l_out, regime, gain, tc, period, growing))
+        if any(m.growing for m in modes):
+            verdict = "diverging"
+        elif any(m.regime == "integrating" for m in modes):
+            verdict = "integrating"
+        elif any(m.regime == "oscillating" and np.isinf(m.time_constant) for m in modes):
+            verdict = "oscillating"
+        else:
+            verdict = "stable"
+        return Regimes(tuple(modes), verdict, 0, tol)
+
+    # ------------------------------------------------------------------ exact solution
+    def _constant_h(self, h):
+        if h is None:
+            return self.h
+        return jnp.broadcast_to(per_unit("h", h, self.n), (self.n,)).astype(self.W.dtype)
+
+    def solve(self, t, r0=None, h=None, *, method: str = "auto", breakpoints=(), dt_max=None,
+              nodes: int = 8):
+        r"""Exact rates :math:`r(t)` at the times ``t`` (ms), shape ``(len(t), n)``.
+
+        Args:
+            t: times in ms (>= 0), scalar or 1-D; the solution starts at t = 0.
+            r0: initial rates (Hz), default ``self.r0``.
+            h: input (Hz). ``None``: the network's constant ``h``. An array (scalar or
+                ``(n,)``): a constant input. A callable ``h(t) -> (n,)`` (or scalar) of
+                time in ms, or a deterministic input from :mod:`neurodyn.inputs`: a
+                time-varying input, solved by the convolution
+                :math:`r(t) = e^{At} r_0 + \int_0^t e^{A(t-s)} T^{-1} h(s)\,ds`.
+            method: constant input only. ``"modes"``: orthonormal eigenbasis of a symmetric
+                W and the mode formula; ``"eig"``: complex eigenmodes of any diagonalisable
+                W; ``"expm"``: the matrix exponential of the augmented system (exact for any
+                W, defective or non-normal, and for per-unit tau); ``"auto"`` (default):
+                ``"modes"`` for symmetric W with one tau, else ``"expm"``.
+            breakpoints: times (ms) where a time-varying h jumps (steps, pulse edges); the
+                quadrature never straddles them. Inputs from :mod:`neurodyn.inputs` that
+                know their jump times supply them.
+            dt_max: longest quadrature interval for a time-varying h (ms); default
+                ``min(tau) / 4`` and a quarter of the fastest mode's time scale.
+            nodes: Gauss–Legendre nodes per interval (default 8).
+        """
+        t_arr = jnp.asarray(t, dtype=self.W.dtype)
+        scalar_t = t_arr.ndim == 0
+        t_arr = jnp.atleast_1d(t_arr)
+        r0 = self.r0 if r0 is None else jnp.broadcast_to(per_unit("r0", r0, self.n), (self.n,))
+        r0 = r0.astype(self.W.dtype)
+        h_fn, bps = _time_varying(h)
+        if h_fn is not None:
+            out = self._solve_varying(t_arr, r0, h_fn, tuple(breakpoints) + tuple(bps), dt_max, nodes)
+        else:
+            out = self._solve_constant(t_arr, r0, self._constant_h(h), method)
+        return out[0] if scalar_t else out
+
+    def _solve_constant(self, t, r0, h, method):
+        if method == "auto":
+            method = "modes" if (self.symmetric and self.shared_tau) else "expm"
+        if method not in ("modes", "eig", "expm"):
+            raise ValueError(f"method must be 'auto', 'modes', 'eig' or 'expm', got {method!r}")
+        if method == "modes" and not self.symmetric:
+            raise ValueError("method='modes' needs a symmetric W; use 'eig' or 'expm'")
+        if method in ("modes", "eig"):
+            self._require_shared_tau(f"method={method!r}")
+            return _modes_solution(self.W, self.tau, t, r0, h, method == "modes")
+        return _expm_solution(self.dynamics_matrix(), h / self.tau, t, r0)
+
+    def _solve_varying(self, t, r0, h_fn, breakpoints, dt_max, q):
+        tn = np.asarray(t, dtype=np.float64)
+        if np.any(tn < 0):
+            raise ValueError(f"t must be >= 0 ms (the solution starts at t = 0), got min {tn.min()}")
+        A = self.dynamics_matrix()
+        inv_tau = jnp.broadcast_to(1.0 / self.tau, (self.n,))
+        if dt_max is None:
+            rho = float(np.abs(np.linalg.eigvals(np.asarray(A, np.float64))).max())
+            dt_max = 0.25 * min(float(np.min(np.asarray(self.tau))), 1.0 / rho if rho > 0 else np.inf)
+        t_end = float(tn.max())
+        knots = np.unique(np.concatenate([[0.0], tn, [b for b in breakpoints if 0.0 < b < t_end]]))
+        starts, lengths, knot_end = [], [], []
+        for a, b in zip(knots[:-1], knots[1:]):
+            m = max(1, int(math.ceil((b - a) / dt_max - 1e-9)))
+            L = (b - a) / m
+            starts.extend(a + L * np.arange(m))
+            lengths.extend([L] * m)
+            knot_end.append(len(starts))       # r after this many sub-intervals sits at knot b
+        if not starts:                          # every requested time is 0
+            return jnp.broadcast_to(r0, (tn.size, self.n))
+        starts = np.asarray(starts)
+        lengths = np.asarray(lengths)
+        key = np.round(lengths / lengths.max(), 9)
+        uniq, idx = np.unique(key, return_inverse=True)
+        uniq_L = np.array([lengths[idx == k].mean() for k in range(uniq.size)])
+        s, w = _gauss_legendre(q)
+        dtype = self.W.dtype
+        # propagators e^{A L} and e^{A L (1 - s_j)} for every distinct interval length
+        E, EN = _propagators(A, jnp.asarray(uniq_L, dtype), jnp.asarray(s, dtype))
+        node_t = jnp.asarray(starts[:, None] + lengths[:, None] * s[None, :], dtype)
+        hv = jax.vmap(jax.vmap(lambda tt: jnp.broadcast_to(jnp.asarray(h_fn(tt), dtype), (self.n,))))(node_t)
+        bv = hv * inv_tau
+        rs = _convolution_scan(E, EN, jnp.asarray(idx), jnp.asarray(lengths, dtype), bv,
+                               jnp.asarray(w, dtype), r0)
+        pos = np.concatenate([[0], knot_end])                       # knot i -> row in rs
+        rows = pos[np.searchsorted(knots, tn)]
+        return rs[jnp.asarray(rows)]
+
+
+@partial(jax.jit, static_argnums=5)
+def _modes_solution(W, tau, t, r0, h, symmetric):
+    if symmetric:
+        lam, V = jnp.linalg.eigh(W)
+        left = V.T
+    else:
+        lam, V = jnp.linalg.eig(W)
+        left = jnp.linalg.inv(V)
+    mu = (lam - 1.0) / tau                      # mode rates (1/ms)
+    c0 = left @ r0.astype(left.dtype)
+    g = left @ h.astype(left.dtype)
+    z = mu[None, :] * t[:, None]
+    c = c0[None, :] * jnp.exp(z) + (g / tau)[None, :] * t[:, None] * _phi1(z)
+    return (c @ V.T).real
+
+
+@jax.jit
+def _expm_solution(A, b, t, r0):
+    """exp of the augmented matrix [[A, b], [0, 0]]: exact for any A, singular or defective."""
+    n = A.shape[0]
+    M = jnp.zeros((n + 1, n + 1), A.dtype).at[:n, :n].set(A).at[:n, n].set(b)
+    x0 = jnp.concatenate([r0, jnp.ones((1,), A.dtype)])
+    return jax.vmap(lambda s: (expm(M * s) @ x0)[:n])(t)
+
+
+@jax.jit
+def _propagators(A, Ls, s):
+    """exp(A L) and exp(A L (1 - s_j)) for every interval length L and node s_j."""
+    E = jax.vmap(lambda L: expm(A * L))(Ls)
+    EN = jax.vmap(lambda L: jax.vmap(lambda sj: expm(A * (L * (1 - sj))))(s))(Ls)
+    return E, EN
+
+
+@jax.jit
+def _convolution_scan(E, EN, idx, lengths, bv, wj, r0):
+    def step(r, xs):
+        k, L, b = xs
+        r = E[k] @ r + L * jnp.einsum("j,jab,jb->a", wj, EN[k], b)
+        return r, r
+
+    _, rs = jax.lax.scan(step, r0, (idx, lengths, bv))
+    return jnp.concatenate([r0[None], rs])
+
+
+def _time_varying(h):
+    """(function of t, breakpoints) for a time-varying input, or (None, ()) for a constant."""
+    if h is None:
+        return None, ()
+    if callable(h) and not isinstance(h, (jax.Array, np.ndarray)):
+        bps = tuple(getattr(h, "breakpoints", ()) or ())
+        return h, bps
+    return None, ()

@@ -1,0 +1,125 @@
+r"""The stationary rate of a leaky integrate-and-fire neuron driven by white noise
+(Siegert 1951; Amit & Brunel 1997; Brunel 2000, eq. 21).
+
+For :math:`\tau_m \dot V = -(V - \mu) + \sigma \sqrt{\tau_m}\,\xi(t)` with threshold
+:math:`V_{th}`, reset :math:`V_r` and refractory period :math:`t_{ref}`:
+
+.. math::
+    \frac{1}{\nu} = t_{ref} + \tau_m \sqrt{\pi}
+        \int_{(V_r - \mu)/\sigma}^{(V_{th} - \mu)/\sigma} e^{u^2} (1 + \mathrm{erf}\,u)\, du .
+
+The integrand is :math:`\mathrm{erfcx}(-u)`, evaluated without overflow for u < 0.
+"""
+
+from __future__ import annotations
+
+import equinox as eqx
+import jax
+import jax.numpy as jnp
+import numpy as np
+from jax.scipy.special import erfcx as _jax_erfcx
+
+from ._checks import positive_scalar
+
+_GL_X, _GL_W = np.polynomial.legendre.leggauss(8)
+
+
+def erfcx(x):
+    r"""Scaled complementary error function :math:`e^{x^2}\mathrm{erfc}(x)`.
+
+    ``jax.scipy.special.erfcx`` (jax 0.10) returns 0 on a narrow window of large arguments
+    (about 9.2-9.4 in float32, 26.5-26.6 in float64); above a safe threshold we use the
+    asymptotic series :math:`\frac{1}{x\sqrt\pi}\sum_k (-1)^k (2k-1)!!/(2x^2)^k`
+    (8 terms: relative error below 1e-9 at x = 9 and 1e-16 at x = 20).
+    """
+    x = jnp.asarray(x)
+    big = 9.0 if x.dtype == jnp.float32 else 20.0
+    xs = jnp.where(x > big, x, big)
+    z = 1.0 / (2.0 * xs * xs)
+    term = jnp.ones_like(xs)
+    series = jnp.ones_like(xs)
+    for k in range(1, 8):
+        term = -term * (2 * k - 1) * z
+        series = series + term
+    asym = series / (xs * jnp.sqrt(jnp.pi))
+    return jnp.where(x > big, asym, _jax_erfcx(jnp.where(x > big, 0.0, x)))
+
+
+def _integral_erfcx(a, b, panels: int):
+    """int_a^b erfcx(-u) du by composite 8-point Gauss–Legendre on ``panels`` panels."""
+    edges = jnp.linspace(0.0, 1.0, panels + 1)
+    lo = a + (b - a) * edges[:-1]
+    width = (b - a) / panels
+    x = jnp.asarray(_GL_X, jnp.result_type(a, float))
+    w = jnp.asarray(_GL_W, x.dtype)
+    u = lo[:, None] + width * (x[None, :] + 1) / 2
+    return jnp.sum(erfcx(-u) * w[None, :]) * width / 2
+
+
+def siegert_rate(mu, sigma, *, tau_m=10.0, V_th=20.0, V_reset=10.0, t_ref=2.0, panels: int = 64):
+    r"""Stationary firing rate (Hz) of a LIF neuron with white-noise input (Siegert formula).
+
+    Args:
+        mu: mean free membrane potential :math:`\mu` (mV), i.e. the potential the neuron
+            would relax to without threshold (:math:`E_L + \tau_m I / C_m` for a mean current I).
+        sigma: noise amplitude :math:`\sigma` (mV), with the convention of Brunel (2000):
+            :math:`\tau_m \dot V = -(V-\mu) + \sigma\sqrt{\tau_m}\xi`, so the free membrane
+            potential has standard deviation :math:`\sigma / \sqrt 2`. Must be > 0.
+        tau_m: membrane time constant (ms).
+        V_th, V_reset: threshold and reset potentials (mV), same reference as ``mu``.
+        t_ref: absolute refractory period (ms).
+        panels: Gauss–Legendre panels of the quadrature (8 nodes each).
+
+    Broadcasts over ``mu`` and ``sigma``; differentiable and ``vmap``-able.
+
+    Example:
+        >>> float(siegert_rate(15.0, 5.0, tau_m=20.0, V_th=20.0, V_reset=10.0, t_ref=2.0))  # doctest: +SKIP
+        ~ 6.7 Hz
+    """
+    for name, val in (("tau_m", tau_m), ("t_ref", t_ref)):
+        positive_scalar(name, val, "ms", allow_zero=(name == "t_ref"))
+    mu = jnp.asarray(mu, jnp.result_type(float))
+    sigma = jnp.asarray(sigma, jnp.result_type(float))
+    mu, sigma = jnp.broadcast_arrays(mu, sigma)
+    y_th = (V_th - mu) / sigma
+    y_r = (V_reset - mu) / sigma
+    integral = jax.vmap(lambda a, b: _integral_erfcx(a, b, panels))(y_r.ravel(), y_th.ravel())
+    integral = integral.reshape(mu.shape)
+    period_ms = t_ref + tau_m * jnp.sqrt(jnp.pi) * integral
+    return 1000.0 / period_ms
+
+
+class Siegert(eqx.Module):
+    r"""The Siegert rate as a transfer function of the mean input current,
+    :math:`F(I) = \nu_{Siegert}(\mu = E_L + \tau_m I / C_m, \sigma)` (Hz), for use as the
+    ``F`` of a rate model of a noisy LIF population.
+
+    Args:
+        tau_m: membrane time constant (ms); C_m: capacitance (pF).
+        E_L, V_th, V_reset: leak, threshold and reset potentials (mV).
+        t_ref: refractory period (ms).
+        sigma: noise amplitude in mV (Brunel's convention, see :func:`siegert_rate`).
+
+    Example:
+        >>> F = Siegert(tau_m=10.0, C_m=250.0, E_L=-65.0, V_th=-50.0, V_reset=-65.0, t_ref=2.0, sigma=4.0)
+        >>> F(jnp.array([300.0, 400.0]))  # doctest: +SKIP
+    """
+
+    tau_m: float = 10.0
+    C_m: float = 250.0
+    E_L: float = -65.0
+    V_th: float = -50.0
+    V_reset: float = -65.0
+    t_ref: float = 2.0
+    sigma: float = 2.0
+
+    def __check_init__(self):
+        positive_scalar("tau_m", self.tau_m, "ms")
+        positive_scalar("C_m", self.C_m, "pF")
+        positive_scalar("sigma", self.sigma, "mV")
+        positive_scalar("t_ref", self.t_ref, "ms", allow_zero=True)
+
+    def __call__(self, I):
+        mu = self.E_L + self.tau_m * jnp.asarray(I) / self.C_m
+        return siegert_rate(mu, self.sigma, tau_m=self.tau_m, V_th=self.V_th,
+                            V_reset=self.V_reset, t_ref=self.t_ref)
