@@ -1,5 +1,8 @@
-"""Figures (matplotlib ``Figure`` objects, no pyplot state)."""
+"""Figures from results: each function returns a ``matplotlib.figure.Figure``."""
 
+from ._basic import population_rate as population_rate
+from ._basic import raster as raster
+from ._basic import traces as traces
 from ._dynamics import bifurcation_diagram as bifurcation_diagram
 from ._dynamics import eigenvalue_spectrum as eigenvalue_spectrum
 from ._dynamics import phase_portrait as phase_portrait

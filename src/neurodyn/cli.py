@@ -1,0 +1,156 @@
+"""The ``neurodyn`` command: turns config files into calls of the public API.
+
+    neurodyn run [CONFIG.toml] [--out DIR] [--set key=value ...]
+    neurodyn models
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import platform
+import sys
+import time
+from pathlib import Path
+
+
+def _versions() -> dict:
+    import jax
+    import numpy
+
+    from . import __version__
+
+    return {
+        "neurodyn": __version__,
+        "jax": jax.__version__,
+        "numpy": numpy.__version__,
+        "python": platform.python_version(),
+        "platform": platform.platform(),
+        "device": str(jax.devices()[0]),
+    }
+
+
+def _population_summary(res) -> dict:
+    import numpy as np
+
+    out = {}
+    for pop, n in res.sizes:
+        rates = np.asarray(res.rates(pop))
+        out[pop] = {
+            "n": n,
+            "spike_count": int(np.asarray(res.spike_counts[pop]).sum()),
+            "mean_rate_hz": float(rates.mean()),
+            "rate_std_hz": float(rates.std()),
+            "silent_fraction": float(np.mean(rates == 0)),
+        }
+    return out
+
+
+def _figures(res, out: Path) -> list[str]:
+    from . import plot
+
+    written = []
+    figures = {}
+    if res.populations and all(p in res.spike_times for p in res.populations):
+        figures["raster.png"] = plot.raster(res)
+        figures["rate.png"] = plot.population_rate(res, bin_size=max(res.dt, min(5.0, res.duration / 50)))
+    if res.traces:
+        figures["traces.png"] = plot.traces(res)
+    from ._files import atomic_path
+
+    for name, fig in figures.items():
+        with atomic_path(out / name) as tmp:
+            fig.savefig(tmp, dpi=120, format="png")
+        written.append(name)
+    return written
+
+
+def cmd_run(args) -> int:
+    import jax
+
+    from ._files import write_text
+    from .engine import simulate
+    from .io._config import load_config
+
+    spec = load_config(args.config, args.set)
+    out = Path(args.out)
+    print(f"neurodyn: {type(spec.model).__name__}, {spec.duration:g} ms at dt = {spec.dt:g} ms -> {out}/", file=sys.stderr)
+    started = time.perf_counter()
+    res = simulate(
+        spec.model,
+        spec.duration,
+        spec.dt,
+        inputs=spec.inputs,
+        record=spec.record,
+        record_every=spec.record_every,
+        key=jax.random.key(spec.seed),
+        solver=spec.solver,
+        progress=not args.quiet,
+    )
+    wall = time.perf_counter() - started
+    res.save(out / "results.nc")
+    summary = {
+        "model": type(spec.model).__name__,
+        "duration_ms": spec.duration,
+        "dt_ms": spec.dt,
+        "seed": spec.seed,
+        "wall_time_s": wall,
+        "populations": _population_summary(res),
+        "versions": _versions(),
+        "config": spec.config,
+    }
+    figures = _figures(res, out)
+    write_text(out / "summary.json", json.dumps(summary, indent=2, default=str))
+    for pop, stats in summary["populations"].items():
+        print(f"{pop}: {stats['n']} neurons, {stats['spike_count']} spikes, mean rate {stats['mean_rate_hz']:.2f} Hz")
+    print(f"wall time {wall:.2f} s; wrote results.nc, summary.json{''.join(', ' + f for f in figures)}")
+    return 0
+
+
+def cmd_models(args) -> int:
+    from ._params import parameters
+    from .io._config import INPUTS, MODELS
+
+    for name, cls in MODELS.items():
+        doc = (cls.__doc__ or "").strip().splitlines()[0]
+        print(f"{name}: {doc}")
+        for pname, default, unit, text in parameters(cls):
+            shown = "required" if default is None and pname == "n" else repr(default)
+            print(f"    {pname:<10} {shown:>10}  {unit:<4} {text}")
+    print("\ninputs (type = ...): " + ", ".join(INPUTS))
+    return 0
+
+
+def main(argv=None) -> int:
+    parser = argparse.ArgumentParser(prog="neurodyn", description="Simulate neural network models described by TOML files.")
+    sub = parser.add_subparsers(dest="command", required=True)
+    run = sub.add_parser("run", help="run a config file (the bundled demo when none is given)")
+    run.add_argument("config", nargs="?", default=None, help="TOML file describing model, inputs and simulation")
+    run.add_argument("--out", default="results", help="output folder (default: results)")
+    run.add_argument("--set", action="append", default=[], metavar="KEY=VALUE", help="override a config value, e.g. model.tau_m=15")
+    run.add_argument("--quiet", action="store_true", help="no progress bar")
+    run.set_defaults(fn=cmd_run)
+    models = sub.add_parser("models", help="list models with their parameters, units and defaults")
+    models.set_defaults(fn=cmd_models)
+    args = parser.parse_args(argv)
+
+    from .engine import SimulationError
+
+    try:
+        return args.fn(args)
+    except SimulationError as exc:
+        print(f"neurodyn: error: {exc}", file=sys.stderr)
+        return 3
+    except (ValueError, TypeError, KeyError, FileNotFoundError) as exc:
+        message = str(exc).strip().splitlines()[0] if str(exc).strip() else type(exc).__name__
+        print(f"neurodyn: error: {message}", file=sys.stderr)
+        return 2
+    except BrokenPipeError:  # output piped into head & co.
+        return 0
+    except KeyboardInterrupt:
+        print("neurodyn: interrupted", file=sys.stderr)
+        return 130
+
+
+if __name__ == "__main__":
+    sys.exit(main())

@@ -1,0 +1,166 @@
+"""The model protocol: what every neurodyn model provides to the engine."""
+
+from __future__ import annotations
+
+import abc
+import dataclasses
+from typing import Any, Callable, ClassVar
+
+import equinox as eqx
+import jax
+import jax.numpy as jnp
+
+from ._solvers import AbstractSolver, Euler, EulerMaruyama
+
+#: Population name used for the spikes of a single-population model.
+SINGLE = "neurons"
+
+
+class AbstractModel(eqx.Module):
+    """Parameters of a model. Never holds state; never owns a time loop."""
+
+    @abc.abstractmethod
+    def init_state(self, key) -> Any:
+        """The state at t = 0 (a PyTree of arrays)."""
+
+    @property
+    @abc.abstractmethod
+    def input_shape(self) -> tuple[int, ...] | dict[str, tuple[int, ...]]:
+        """Shape of the external drive: a tuple, or a dict population -> tuple."""
+
+    def replace(self, **changes) -> "AbstractModel":
+        """A copy with some parameters changed (validated again), e.g. ``lif.replace(I_e=400.0)``."""
+        known = [f.name for f in dataclasses.fields(self)]
+        unknown = [k for k in changes if k not in known]
+        if unknown:
+            raise TypeError(
+                f"{type(self).__name__} has no parameter {unknown[0]!r}; expected one of {', '.join(known)}"
+            )
+        return dataclasses.replace(self, **changes)
+
+    def time_constants(self) -> dict[str, Any]:
+        """Named time constants (ms); ``simulate`` refuses a ``dt`` larger than any of them."""
+        return {}
+
+    def read(self, state, name: str):
+        """The recorded quantity ``name`` of ``state``."""
+        if not hasattr(state, name) or name.startswith("_"):
+            raise ValueError(
+                f"record: unknown variable {name!r} for {type(self).__name__}; "
+                f"expected one of {', '.join(variables(state))}"
+            )
+        return getattr(state, name)
+
+
+def variables(state) -> list[str]:
+    """Names of the recordable fields of a state."""
+    return [k for k in getattr(state, "__dataclass_fields__", {}) if not k.startswith("_")]
+
+
+class AbstractDynamics(AbstractModel):
+    r"""A continuous-time model :math:`\dot y = f(t, y, \text{drive})`, optionally with
+    diagonal noise :math:`g` and spike events (threshold, reset, refractoriness)."""
+
+    default_solver: ClassVar[AbstractSolver] = Euler()
+
+    @abc.abstractmethod
+    def vector_field(self, t, state, drive):
+        """d(state)/dt. Integer leaves of the returned PyTree are ignored."""
+
+    def diffusion(self, t, state, drive):
+        """Diagonal noise amplitude per state leaf (``None`` = deterministic model)."""
+        return None
+
+    def fire(self, state, t, dt):
+        """Threshold, reset, refractoriness after the continuous update.
+
+        Returns ``(state, spiked)`` with ``spiked`` a boolean array, or ``None`` for a
+        model without spikes.
+        """
+        return state, None
+
+
+class AbstractMap(AbstractModel):
+    """A discrete-time or composite model that supplies its own step."""
+
+    @abc.abstractmethod
+    def step(self, state, t, dt, drive: Callable, key) -> tuple[Any, dict[str, jax.Array]]:
+        """Advance from t to t + dt. ``drive(s)`` is the external input at time s.
+
+        Returns ``(state, spikes)``, spikes a dict population -> boolean array.
+        """
+
+
+def advance(model: AbstractModel, state, t, dt, drive: Callable, key, solver: AbstractSolver):
+    """One step of any model: solver + events for dynamics, ``step`` for maps."""
+    if isinstance(model, AbstractMap):
+        return model.step(state, t, dt, drive, key)
+    mask = jax.tree.map(eqx.is_inexact_array, state)
+    continuous, discrete = eqx.partition(state, mask)
+
+    def f(s, y):
+        d = model.vector_field(s, eqx.combine(y, discrete), drive(s))
+        return eqx.filter(d, mask)
+
+    g = None
+    if model.diffusion(t, state, drive(t)) is not None:
+        if not isinstance(solver, EulerMaruyama):
+            raise ValueError(
+                f"solver: {type(model).__name__} has intrinsic noise and needs "
+                f"EulerMaruyama, got {type(solver).__name__}"
+            )
+
+        def g(s, y):
+            return model.diffusion(s, eqx.combine(y, discrete), drive(s))
+
+    continuous = solver.step(f, t, continuous, dt, key, g)
+    state, spiked = model.fire(eqx.combine(continuous, discrete), t + dt, dt)
+    return state, ({} if spiked is None else {SINGLE: spiked})
+
+
+class ODEState(eqx.Module):
+    y: jax.Array
+
+
+class ODE(AbstractDynamics):
+    r"""A user-defined system :math:`dy = f(t, y, u)\,dt + g(t, y, u)\,dW` on a flat
+    state vector ``y`` (recorded as ``"y"``), with drive ``u`` from ``inputs``.
+
+    Example::
+
+        decay = nd.ODE(lambda t, y, u: -y / 10.0 + u, y0=jnp.ones(3))
+        res = nd.simulate(decay, duration=50.0, dt=0.1, record=["y"])
+    """
+
+    f: Callable = eqx.field(static=True)
+    y0: jax.Array
+    g: Callable | None = eqx.field(static=True, default=None)
+    taus: dict = eqx.field(default_factory=dict)
+
+    def __check_init__(self):
+        if not callable(self.f):
+            raise TypeError(f"f must be callable f(t, y, u), got {type(self.f).__name__}")
+        if jnp.ndim(self.y0) != 1:
+            raise ValueError(f"y0 must be a 1-D array, got shape {jnp.shape(self.y0)}")
+
+    @property
+    def default_solver(self):
+        from ._solvers import RK4
+
+        return RK4() if self.g is None else EulerMaruyama()
+
+    @property
+    def input_shape(self):
+        return jnp.shape(self.y0)
+
+    def init_state(self, key=None):
+        return ODEState(jnp.asarray(self.y0))
+
+    def vector_field(self, t, state, drive):
+        return ODEState(self.f(t, state.y, drive))
+
+    def diffusion(self, t, state, drive):
+        return None if self.g is None else ODEState(self.g(t, state.y, drive))
+
+    def time_constants(self):
+        return dict(self.taus)
