@@ -13,3 +13,14 @@ from ._transfer import Sigmoid as Sigmoid
 from ._transfer import Tabulated as Tabulated
 from ._transfer import Tanh as Tanh
 from ._transfer import ThresholdPower as ThresholdPower
+from ._network import CurrentState as CurrentState
+from ._network import RateNetwork as RateNetwork
+from ._network import RateState as RateState
+from ._linear import LinearState as LinearState
+from ._reduction import LIFRateComparison as LIFRateComparison
+from ._reduction import SynapticRateNetwork as SynapticRateNetwork
+from ._reduction import SynapticRateState as SynapticRateState
+from ._reduction import compare_lif_rate as compare_lif_rate
+from ._reduction import measure_fi_curve as measure_fi_curve
+from ._siegert import lif_rate as lif_rate
+from ._siegert import poisson_diffusion as poisson_diffusion

@@ -72,3 +72,52 @@ def positive_scalar(name: str, x, unit: str = "", allow_zero: bool = False):
         raise ValueError(f"{name} must be {'>= 0' if allow_zero else '> 0'}"
                          f"{' ' + unit if unit else ''}, got {x!r}")
     return x
+
+
+def split_input(name: str, h, n: int):
+    """``h`` as (constant part, deterministic input or None).
+
+    A constant (scalar / array) gives ``(array, None)``. A deterministic input from
+    :mod:`neurodyn.inputs` (constant, steps, pulses, sampled array, function of t, or a sum
+    of them) gives ``(0, input)``: the model evaluates it at the solver's stage times.
+    Noisy inputs carry their own random state and belong to ``simulate(..., inputs=...)``.
+    """
+    from .. import inputs as _inputs
+
+    if isinstance(h, _inputs.AbstractInput):
+        st = jax.eval_shape(lambda k: h.init_state(k, (n,)), jax.random.key(0))
+        if jax.tree_util.tree_leaves(st):
+            raise ValueError(f"{name} must be a constant or a deterministic input, got the noisy "
+                             f"{type(h).__name__}; pass noisy inputs to simulate(..., inputs=...)")
+        return jnp.zeros((n,)), h
+    if callable(h) and not isinstance(h, (jax.Array, np.ndarray)):
+        raise TypeError(f"{name} must be a number, an (n,) array or a neurodyn.inputs object, "
+                        f"got {type(h).__name__}; wrap functions of t as neurodyn.inputs.function(fn)")
+    return h, None
+
+
+def input_value(inp, t, n: int, dtype):
+    """Value at time t (ms) of a deterministic input, broadcast to (n,)."""
+    state = inp.init_state(jax.random.key(0), (n,))
+    return jnp.broadcast_to(jnp.asarray(inp.value(state, t, 1.0), dtype), (n,))
+
+
+def input_breakpoints(inp, t_end: float) -> tuple[float, ...]:
+    """Times in (0, t_end) where a deterministic input jumps or kinks (for quadrature)."""
+    from .. import inputs as _inputs
+
+    if isinstance(inp, _inputs.Sum):
+        return tuple(b for term in inp.terms for b in input_breakpoints(term, t_end))
+    if isinstance(inp, (_inputs.Steps, _inputs.TimedArray)):
+        return tuple(float(x) for x in np.asarray(inp.times) if 0 < x < t_end)
+    if isinstance(inp, _inputs.Pulses):
+        out = []
+        k = 0
+        while k < inp.count:
+            on = inp.start + k * inp.period
+            if on >= t_end:
+                break
+            out.extend([on, on + inp.width])
+            k += 1
+        return tuple(b for b in out if 0 < b < t_end)
+    return tuple(float(b) for b in getattr(inp, "breakpoints", ()) or ())

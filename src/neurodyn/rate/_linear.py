@@ -23,7 +23,10 @@ import jax.numpy as jnp
 import numpy as np
 from jax.scipy.linalg import expm
 
-from ._checks import as_real_array, is_traced, per_unit, square_matrix
+from ..engine._model import AbstractDynamics
+from ..engine._solvers import RK4
+from ._checks import (input_breakpoints, input_value, is_traced, per_unit, split_input,
+                      square_matrix)
 
 REGIMES = ("amplifying", "integrating", "diverging", "oscillating")
 
@@ -126,14 +129,20 @@ def _gauss_legendre(q):
     return (x + 1) / 2, w / 2
 
 
-class LinearRateNetwork(eqx.Module):
+class LinearState(eqx.Module):
+    r: jax.Array  #: rates, Hz (recorded as ``"r"``)
+
+
+class LinearRateNetwork(AbstractDynamics):
     r"""Linear rate network :math:`\tau\, dr/dt = -r + h + W r`, solved exactly.
 
     Args:
         W: connectivity, shape ``(n, n)`` (dimensionless: rate per rate).
         tau: rate time constant :math:`\tau` in ms, a scalar or one per unit ``(n,)``
             (the eigenmode formulas need one shared tau).
-        h: constant external input (rate units, Hz), scalar or ``(n,)``; default 0.
+        h: external input (Hz): a constant, scalar or ``(n,)``, or a deterministic input
+            from :mod:`neurodyn.inputs` (used by :meth:`solve` and by ``simulate``); default 0.
+            Noisy inputs go to ``simulate(..., inputs=...)``.
         r0: initial rates used by :meth:`init_state` and by :meth:`solve` when no ``r0``
             is given (Hz), scalar or ``(n,)``; default 0.
 
@@ -150,8 +159,11 @@ class LinearRateNetwork(eqx.Module):
     tau: jax.Array
     h: jax.Array
     r0: jax.Array
+    h_input: object
     n: int = eqx.field(static=True)
     symmetric: bool = eqx.field(static=True)
+
+    default_solver = RK4()
 
     def __init__(self, W, tau=10.0, h=0.0, r0=0.0):
         W = square_matrix("W", W)
@@ -159,6 +171,7 @@ class LinearRateNetwork(eqx.Module):
         self.n = n
         self.W = W
         self.tau = per_unit("tau", tau, n, positive=True, unit="ms").astype(W.dtype)
+        h, self.h_input = split_input("h", h, n)
         self.h = jnp.broadcast_to(per_unit("h", h, n), (n,)).astype(W.dtype)
         self.r0 = jnp.broadcast_to(per_unit("r0", r0, n), (n,)).astype(W.dtype)
         if is_traced(W):
@@ -166,6 +179,38 @@ class LinearRateNetwork(eqx.Module):
         else:
             Wn = np.asarray(W)
             self.symmetric = bool(np.allclose(Wn, Wn.T, rtol=0, atol=1e-12 * max(1.0, np.abs(Wn).max())))
+
+    def replace(self, **changes) -> "LinearRateNetwork":
+        """A copy with some constructor arguments (W, tau, h, r0) changed, validated again."""
+        args = dict(W=self.W, tau=self.tau, r0=self.r0,
+                    h=self.h if self.h_input is None else self.h_input)
+        unknown = sorted(set(changes) - set(args))
+        if unknown:
+            raise TypeError(f"LinearRateNetwork has no parameter {unknown[0]!r}; expected one of "
+                            f"{', '.join(args)}")
+        args.update(changes)
+        return type(self)(**args)
+
+    # ------------------------------------------------------------------ model protocol
+    @property
+    def input_shape(self):
+        return (self.n,)
+
+    def init_state(self, key=None):
+        return LinearState(self.r0)
+
+    def input_at(self, t):
+        """The model's own input :math:`h(t)` (constant part plus a deterministic input)."""
+        if self.h_input is None:
+            return self.h
+        return self.h + input_value(self.h_input, t, self.n, self.h.dtype)
+
+    def vector_field(self, t, state, drive):
+        r = state.r
+        return LinearState((-r + self.input_at(t) + drive + self.W @ r) / self.tau)
+
+    def time_constants(self):
+        return {"tau": self.tau}
 
     # ------------------------------------------------------------------ structure
     @property
@@ -314,7 +359,15 @@ class LinearRateNetwork(eqx.Module):
         t_arr = jnp.atleast_1d(t_arr)
         r0 = self.r0 if r0 is None else jnp.broadcast_to(per_unit("r0", r0, self.n), (self.n,))
         r0 = r0.astype(self.W.dtype)
-        h_fn, bps = _time_varying(h)
+        if h is None and self.h_input is not None:
+            h = self.h_input
+            const = self.h
+        else:
+            const = None
+        h_fn, bps = _time_varying(h, self.n, self.W.dtype, float(np.max(np.asarray(t_arr))))
+        if h_fn is not None and const is not None:
+            h_fn0 = h_fn
+            h_fn = lambda s: const + h_fn0(s)
         if h_fn is not None:
             out = self._solve_varying(t_arr, r0, h_fn, tuple(breakpoints) + tuple(bps), dt_max, nodes)
         else:
@@ -416,10 +469,15 @@ def _convolution_scan(E, EN, idx, lengths, bv, wj, r0):
     return jnp.concatenate([r0[None], rs])
 
 
-def _time_varying(h):
+def _time_varying(h, n, dtype, t_end):
     """(function of t, breakpoints) for a time-varying input, or (None, ()) for a constant."""
+    from .. import inputs as _inputs
+
     if h is None:
         return None, ()
+    if isinstance(h, _inputs.AbstractInput):
+        split_input("h", h, n)          # refuses noisy inputs
+        return (lambda s: input_value(h, s, n, dtype)), input_breakpoints(h, t_end)
     if callable(h) and not isinstance(h, (jax.Array, np.ndarray)):
         bps = tuple(getattr(h, "breakpoints", ()) or ())
         return h, bps

@@ -56,7 +56,13 @@ def _integral_erfcx(a, b, panels: int):
     return jnp.sum(erfcx(-u) * w[None, :]) * width / 2
 
 
-def siegert_rate(mu, sigma, *, tau_m=10.0, V_th=20.0, V_reset=10.0, t_ref=2.0, panels: int = 64):
+#: sqrt(2) |zeta(1/2)|: threshold shift of a white-noise-driven LIF integrated with step dt
+#: is ALPHA / 2 * sigma * sqrt(dt / tau_m) (Brunel & Hakim 1999; Fourcaud & Brunel 2002).
+ALPHA = 2.0652
+
+
+def siegert_rate(mu, sigma, *, tau_m=10.0, V_th=20.0, V_reset=10.0, t_ref=2.0, dt=None,
+                 panels: int = 64):
     r"""Stationary firing rate (Hz) of a LIF neuron with white-noise input (Siegert formula).
 
     Args:
@@ -68,6 +74,10 @@ def siegert_rate(mu, sigma, *, tau_m=10.0, V_th=20.0, V_reset=10.0, t_ref=2.0, p
         tau_m: membrane time constant (ms).
         V_th, V_reset: threshold and reset potentials (mV), same reference as ``mu``.
         t_ref: absolute refractory period (ms).
+        dt: optional simulation time step (ms): shifts threshold and reset up by
+            :math:`\frac{\alpha}{2}\sigma\sqrt{dt/\tau_m}`, :math:`\alpha = \sqrt2|\zeta(1/2)|`,
+            the first-order effect of checking the threshold only every dt (Brunel & Hakim
+            1999), to compare with a time-stepped simulation. Default: none (dt -> 0).
         panels: Gauss–Legendre panels of the quadrature (8 nodes each).
 
     Broadcasts over ``mu`` and ``sigma``; differentiable and ``vmap``-able.
@@ -81,6 +91,9 @@ def siegert_rate(mu, sigma, *, tau_m=10.0, V_th=20.0, V_reset=10.0, t_ref=2.0, p
     mu = jnp.asarray(mu, jnp.result_type(float))
     sigma = jnp.asarray(sigma, jnp.result_type(float))
     mu, sigma = jnp.broadcast_arrays(mu, sigma)
+    if dt is not None:
+        shift = ALPHA / 2 * sigma * jnp.sqrt(dt / tau_m)
+        V_th, V_reset = V_th + shift, V_reset + shift
     y_th = (V_th - mu) / sigma
     y_r = (V_reset - mu) / sigma
     integral = jax.vmap(lambda a, b: _integral_erfcx(a, b, panels))(y_r.ravel(), y_th.ravel())
@@ -99,6 +112,8 @@ class Siegert(eqx.Module):
         E_L, V_th, V_reset: leak, threshold and reset potentials (mV).
         t_ref: refractory period (ms).
         sigma: noise amplitude in mV (Brunel's convention, see :func:`siegert_rate`).
+        dt: optional time step correction (ms), see :func:`siegert_rate`.
+        I_e: constant bias current added to the input (pA).
 
     Example:
         >>> F = Siegert(tau_m=10.0, C_m=250.0, E_L=-65.0, V_th=-50.0, V_reset=-65.0, t_ref=2.0, sigma=4.0)
@@ -112,6 +127,8 @@ class Siegert(eqx.Module):
     V_reset: float = -65.0
     t_ref: float = 2.0
     sigma: float = 2.0
+    dt: float | None = None
+    I_e: float = 0.0
 
     def __check_init__(self):
         positive_scalar("tau_m", self.tau_m, "ms")
@@ -120,6 +137,51 @@ class Siegert(eqx.Module):
         positive_scalar("t_ref", self.t_ref, "ms", allow_zero=True)
 
     def __call__(self, I):
-        mu = self.E_L + self.tau_m * jnp.asarray(I) / self.C_m
+        mu = self.E_L + self.tau_m * (jnp.asarray(I) + self.I_e) / self.C_m
         return siegert_rate(mu, self.sigma, tau_m=self.tau_m, V_th=self.V_th,
-                            V_reset=self.V_reset, t_ref=self.t_ref)
+                            V_reset=self.V_reset, t_ref=self.t_ref, dt=self.dt)
+
+    @classmethod
+    def from_lif(cls, lif, sigma_current, dt=None):
+        """The Siegert transfer of a :class:`neurodyn.neurons.LIF` (its first neuron's
+        parameters) with white-noise current of intensity ``sigma_current`` (pA·ms^½, as in
+        :func:`neurodyn.inputs.white_noise`); the LIF's ``I_e`` is added to the input."""
+        p = lif_parameters(lif)
+        sigma_V = voltage_noise(lif, sigma_current)
+        return cls(p["tau_m"], p["C_m"], p["E_L"], p["V_th"], p["V_reset"], p["t_ref"],
+                   sigma_V, dt, p["I_e"])
+
+
+def lif_parameters(lif) -> dict:
+    """Scalar parameters of a LIF population (the first neuron's when per-neuron)."""
+    out = {}
+    for name in ("tau_m", "C_m", "E_L", "V_th", "V_reset", "t_ref", "I_e"):
+        out[name] = float(np.ravel(np.asarray(getattr(lif, name)))[0])
+    return out
+
+
+def voltage_noise(lif, sigma_current):
+    r"""Noise amplitude in mV (Brunel's :math:`\sigma`) of a white-noise current of
+    intensity ``sigma_current`` (pA·ms^½) on a LIF: :math:`\sigma_I \sqrt{\tau_m} / C_m`."""
+    p = lif_parameters(lif)
+    return jnp.asarray(sigma_current) * np.sqrt(p["tau_m"]) / p["C_m"]
+
+
+def lif_rate(lif, mean, sigma, dt=None):
+    r"""Siegert rate (Hz) of a :class:`neurodyn.neurons.LIF` driven by the white-noise current
+    :math:`I_e + \mu_I + \sigma_I \xi(t)` (``mean`` in pA, ``sigma`` in pA·ms^½ as in
+    :func:`neurodyn.inputs.white_noise`). Broadcasts over ``mean`` and ``sigma``."""
+    p = lif_parameters(lif)
+    mu_V = p["E_L"] + p["tau_m"] * (p["I_e"] + jnp.asarray(mean)) / p["C_m"]
+    return siegert_rate(mu_V, voltage_noise(lif, sigma), tau_m=p["tau_m"], V_th=p["V_th"],
+                        V_reset=p["V_reset"], t_ref=p["t_ref"], dt=dt)
+
+
+def poisson_diffusion(rate, weight, n_sources=1):
+    r"""Diffusion approximation of Poisson input (:func:`neurodyn.inputs.poisson`):
+    ``n_sources`` trains of ``rate`` Hz, each spike a charge ``weight`` (pA·ms), have mean
+    current :math:`\mu_I = K w \nu` (pA) and white-noise intensity
+    :math:`\sigma_I = |w| \sqrt{K \nu}` (pA·ms^½), with :math:`\nu` in 1/ms.
+    Returns ``(mean, sigma)``."""
+    nu = jnp.asarray(rate) * 1e-3 * n_sources
+    return weight * nu, jnp.abs(weight) * jnp.sqrt(nu)
