@@ -249,7 +249,7 @@ def fixed_points(system, starts=None, *, bounds=None, n_starts: int = 64, key=No
         order = np.lexsort(pts.T[::-1])
         pts = pts[order]
         resid = res[kept][order]
-        J = np.asarray(jax.vmap(jax.jacfwd(f))(jnp.asarray(pts, dtype)), np.float64)
+        J = np.asarray(jax.jit(jax.vmap(jax.jacfwd(f)))(jnp.asarray(pts, dtype)), np.float64)
     else:
         resid = np.zeros(0)
         J = np.zeros((0, starts.shape[1], starts.shape[1]))
@@ -473,18 +473,6 @@ def continuation(system, x0, p_range, *, ds: float | None = None, ds_max: float 
     fx = jax.jacfwd(f, argnums=0)
     fp = jax.jacfwd(f, argnums=1)
 
-    @jax.jit
-    def correct_p_fixed(x, p):
-        return _newton_solve(lambda y: f(y, p), x, 40)
-
-    def G(y, y_pred, tang):
-        return jnp.concatenate([f(y[:n], y[n]), (tang @ (y - y_pred))[None]])
-
-    @jax.jit
-    def corrector(y_pred, tang):
-        return _newton_solve(lambda y: G(y, y_pred, tang), y_pred, 12)
-
-    @jax.jit
     def tangent(y, t_old):
         x, p = y[:n], y[n]
         top = jnp.concatenate([fx(x, p), fp(x, p).reshape(n, 1)], 1)
@@ -493,40 +481,72 @@ def continuation(system, x0, p_range, *, ds: float | None = None, ds_max: float 
         t = jnp.linalg.solve(M, rhs)
         return t / jnp.linalg.norm(t)
 
-    x_start, r = correct_p_fixed(x0, jnp.asarray(p0, dtype))
-    if not float(r) < tol:
-        raise ValueError(f"x0 is not near a fixed point at p = {p0}: Newton ended with residual {float(r):.3g}")
-    y = jnp.concatenate([x_start, jnp.asarray([p0], dtype)])
+    @jax.jit
+    def start(x0, p0, t_guess):
+        x, r = _newton_solve(lambda y: f(y, p0), x0, 40)
+        y = jnp.concatenate([x, p0[None]])
+        return y, tangent(y, t_guess), r
+
+    @jax.jit
+    def advance(y, tang, step):
+        """Predictor along the tangent, Newton corrector on the bordered system."""
+        y_pred = y + step * tang
+
+        def G(z):
+            return jnp.concatenate([f(z[:n], z[n]), (tang @ (z - y_pred))[None]])
+
+        y_new, res = _newton_solve(G, y_pred, 12)
+        return y_new, tangent(y_new, tang), res, jnp.linalg.norm(y_new - y)
+
     direction = 1.0 if p1 > p0 else -1.0
     t_guess = jnp.zeros(n + 1, dtype).at[n].set(direction)
-    tang = tangent(y, t_guess)
+    y, tang, r = start(x0, jnp.asarray(p0, dtype), t_guess)
+    if not float(r) < tol:
+        raise ValueError(f"x0 is not near a fixed point at p = {p0}: Newton ended with residual {float(r):.3g}")
     ys, tangs = [np.asarray(y, np.float64)], [np.asarray(tang, np.float64)]
     step = ds
     for _ in range(max_steps):
-        y_pred = y + step * tang
-        y_new, res = corrector(y_pred, tang)
-        if not (float(res) < tol) or float(jnp.linalg.norm(y_new - y)) > 3 * step:
+        y_new, t_new, res, dist = advance(y, tang, jnp.asarray(step, dtype))
+        if not (float(res) < tol) or float(dist) > 3 * step:
             step /= 2
             if step < ds * 1e-4:
                 break
             continue
-        t_new = tangent(y_new, tang)
         y, tang = y_new, t_new
         ys.append(np.asarray(y, np.float64))
         tangs.append(np.asarray(tang, np.float64))
         step = min(step * 1.3, ds_max)
-        if not (lo - 1e-12 <= float(y[n]) <= hi + 1e-12):
+        if not (lo - 1e-12 <= float(ys[-1][n]) <= hi + 1e-12):
             break
     Y = np.array(ys)
     T = np.array(tangs)
-    J = np.asarray(jax.vmap(lambda yy: fx(yy[:n], yy[n]))(jnp.asarray(Y, dtype)), np.float64)
+    J = np.asarray(jax.jit(jax.vmap(lambda yy: fx(yy[:n], yy[n])))(jnp.asarray(Y, dtype)), np.float64)
     eig = np.zeros((len(Y), n), complex)
     for k in range(len(Y)):
         lam = np.linalg.eigvals(J[k])
         eig[k] = lam[np.argsort(-lam.real, kind="stable")]
     stable = np.all(eig.real < 0, axis=1)
-    bifs = _detect_bifurcations(Y, T, eig, n, stability_tol)
+    bifs = [_refine_zero_det(f, b, n, dtype, tol) if b.kind in ("fold", "branch point") else b
+            for b in _detect_bifurcations(Y, T, eig, n, stability_tol)]
     return Branch(Y[:, n], Y[:, :n], eig, stable, tuple(bifs))
+
+
+def _refine_zero_det(f, bif, n, dtype, tol):
+    """Locate a fold / branch point by Newton on the extended system f = 0, det J_x = 0,
+    starting from the interpolated point; keep the interpolation if Newton does not settle
+    nearby."""
+
+    def ext(y):
+        x, p = y[:n], y[n]
+        return jnp.concatenate([f(x, p), jnp.linalg.det(jax.jacfwd(f, argnums=0)(x, p))[None]])
+
+    y0 = jnp.asarray(np.concatenate([bif.x, [bif.p]]), dtype)
+    y, res = jax.jit(lambda y: _newton_solve(ext, y, 30))(y0)
+    y = np.asarray(y, np.float64)
+    scale = max(1.0, float(np.max(np.abs(np.asarray(y0)))))
+    if float(res) < max(tol, 1e-7) and np.max(np.abs(y - np.asarray(y0))) < 0.05 * scale:
+        return Bifurcation(bif.kind, bif.index, float(y[n]), y[:n])
+    return bif
 
 
 def _detect_bifurcations(Y, T, eig, n, tol):

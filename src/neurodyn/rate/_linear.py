@@ -397,6 +397,10 @@ class LinearRateNetwork(AbstractDynamics):
             dt_max = 0.25 * min(float(np.min(np.asarray(self.tau))), 1.0 / rho if rho > 0 else np.inf)
         t_end = float(tn.max())
         knots = np.unique(np.concatenate([[0.0], tn, [b for b in breakpoints if 0.0 < b < t_end]]))
+        # merge knots that differ by rounding only (0.1 * 3 vs 0.3): keep the output times
+        gap = 1e-9 * max(t_end, 1.0)
+        keep = np.concatenate([[True], np.diff(knots) > gap])
+        knots = knots[keep]
         starts, lengths, knot_end = [], [], []
         for a, b in zip(knots[:-1], knots[1:]):
             m = max(1, int(math.ceil((b - a) / dt_max - 1e-9)))
@@ -421,7 +425,7 @@ class LinearRateNetwork(AbstractDynamics):
         rs = _convolution_scan(E, EN, jnp.asarray(idx), jnp.asarray(lengths, dtype), bv,
                                jnp.asarray(w, dtype), r0)
         pos = np.concatenate([[0], knot_end])                       # knot i -> row in rs
-        rows = pos[np.searchsorted(knots, tn)]
+        rows = pos[np.clip(np.searchsorted(knots, tn + gap, side="right") - 1, 0, None)]
         return rs[jnp.asarray(rows)]
 
 

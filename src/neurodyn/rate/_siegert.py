@@ -13,6 +13,8 @@ The integrand is :math:`\mathrm{erfcx}(-u)`, evaluated without overflow for u < 
 
 from __future__ import annotations
 
+from functools import partial
+
 import equinox as eqx
 import jax
 import jax.numpy as jnp
@@ -94,6 +96,11 @@ def siegert_rate(mu, sigma, *, tau_m=10.0, V_th=20.0, V_reset=10.0, t_ref=2.0, d
     if dt is not None:
         shift = ALPHA / 2 * sigma * jnp.sqrt(dt / tau_m)
         V_th, V_reset = V_th + shift, V_reset + shift
+    return _siegert(mu, sigma, tau_m, V_th, V_reset, t_ref, panels)
+
+
+@partial(jax.jit, static_argnums=6)
+def _siegert(mu, sigma, tau_m, V_th, V_reset, t_ref, panels):
     y_th = (V_th - mu) / sigma
     y_r = (V_reset - mu) / sigma
     integral = jax.vmap(lambda a, b: _integral_erfcx(a, b, panels))(y_r.ravel(), y_th.ravel())
