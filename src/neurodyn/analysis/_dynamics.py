@@ -550,41 +550,31 @@ def _refine_zero_det(f, bif, n, dtype, tol):
 
 
 def _detect_bifurcations(Y, T, eig, n, tol):
+    """Folds from turns of the tangent in p; otherwise a change in the number of
+    eigenvalues with positive real part: a Hopf point when a complex pair crosses
+    (the eigenvalues nearest the imaginary axis are complex), else a branch point."""
     bifs = []
     scale = max(1.0, float(np.abs(eig).max())) if eig.size else 1.0
     eps = tol * scale
-    n_unst_real = np.sum((eig.real > 0) & (np.abs(eig.imag) <= eps), axis=1)
-    n_unst_cplx = np.sum((eig.real > 0) & (np.abs(eig.imag) > eps), axis=1)
+    n_unst = np.sum(eig.real > 0, axis=1)
     for k in range(len(Y) - 1):
-        fold = T[k, n] * T[k + 1, n] < 0
-        if fold:
+        if T[k, n] * T[k + 1, n] < 0:
+            kind = "fold"
             # the fold sits where dp/ds = 0: interpolate on the tangent's p-component
             a = T[k, n] / (T[k, n] - T[k + 1, n])
-        if fold:
-            kind = "fold"
-        elif n_unst_cplx[k] != n_unst_cplx[k + 1]:
-            kind = "hopf"
-            re_k = _crossing_real(eig[k], eps)
-            re_k1 = _crossing_real(eig[k + 1], eps)
+        elif n_unst[k] != n_unst[k + 1]:
+            near_k = eig[k][np.argmin(np.abs(eig[k].real))]
+            near_k1 = eig[k + 1][np.argmin(np.abs(eig[k + 1].real))]
+            complex_pair = abs(near_k.imag) > eps and abs(near_k1.imag) > eps
+            kind = "hopf" if (complex_pair and abs(int(n_unst[k]) - int(n_unst[k + 1])) == 2) else "branch point"
+            re_k, re_k1 = near_k.real, near_k1.real
             a = re_k / (re_k - re_k1) if re_k != re_k1 else 0.5
-        elif n_unst_real[k] != n_unst_real[k + 1]:
-            kind = "branch point"
-            dk = np.prod(eig[k].real[np.abs(eig[k].imag) <= eps])
-            dk1 = np.prod(eig[k + 1].real[np.abs(eig[k + 1].imag) <= eps])
-            a = dk / (dk - dk1) if dk != dk1 else 0.5
         else:
             continue
         a = float(np.clip(a, 0.0, 1.0))
         yb = (1 - a) * Y[k] + a * Y[k + 1]
         bifs.append(Bifurcation(kind, k, float(yb[n]), yb[:n]))
     return bifs
-
-
-def _crossing_real(lam, eps):
-    cplx = lam[np.abs(lam.imag) > eps]
-    if cplx.size == 0:
-        return 0.0
-    return float(cplx.real[np.argmin(np.abs(cplx.real))])
 
 
 # ---------------------------------------------------------------------------- Lyapunov
