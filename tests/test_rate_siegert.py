@@ -70,7 +70,7 @@ def test_siegert_predicts_simulated_lif_with_white_noise():
 
 
 def test_compare_lif_rate_with_poisson_input():
-    lif = nd.neurons.LIF(n=100, I_e=200.0, **LIF_PARAMS)
+    lif = nd.neurons.LIF(n=50, I_e=200.0, **LIF_PARAMS)
     comp = nd.rate.compare_lif_rate(lif, [40.0, 60.0, 100.0], weight=200.0, n_sources=20,
                                     duration=1000.0, dt=0.1, fi_currents=np.linspace(0, 600, 7))
     np.testing.assert_allclose(comp.mean, 200.0 * 20 * np.array([40, 60, 100]) / 1000, rtol=1e-6)

@@ -592,7 +592,7 @@ def lyapunov_exponent(system, x0=None, *, duration: float, dt: float, transient:
         system: a function ``f(x)`` or a model.
         x0: start point (default: the model's ``init_state``); start off fixed points.
         duration: averaging time after the transient (ms); ``dt``: RK4 step (ms).
-        transient: time integrated first (state only, not averaged), ms.
+        transient: time integrated first (state and tangent, not averaged), ms.
         key: key for the random initial tangent vector (default ``key(0)``).
         return_history: also return the running estimate at every renormalisation.
     """
@@ -610,7 +610,6 @@ def _benettin(f, x0, v0, dt, n_trans, n_blocks, k, return_history):
     @jax.jit
     def run(x0, v0):
         step = lambda x: _rk4_step(f, x, dt)
-        x = jax.lax.fori_loop(0, n_trans, lambda _, y: step(y), x0)
 
         def block(carry, _):
             x, v = carry
@@ -622,7 +621,11 @@ def _benettin(f, x0, v0, dt, n_trans, n_blocks, k, return_history):
             nv = jnp.linalg.norm(v)
             return (x, v / nv), jnp.log(nv)
 
-        _, logs = jax.lax.scan(block, (x, v0), None, length=n_blocks)
+        # the transient settles the state on its attractor and aligns the tangent vector
+        # with the most unstable direction; only the logs after it are averaged
+        carry, _ = jax.lax.scan(block, (x0, v0), None, length=n_trans // k)
+        x = jax.lax.fori_loop(0, n_trans % k, lambda _, y: step(y), carry[0])
+        _, logs = jax.lax.scan(block, (x, carry[1]), None, length=n_blocks)
         return logs
 
     logs = run(x0, v0)

@@ -21,7 +21,6 @@ import equinox as eqx
 import jax
 import jax.numpy as jnp
 import numpy as np
-from jax.scipy.linalg import expm
 
 from ..engine._model import AbstractDynamics
 from ..engine._solvers import RK4
@@ -225,8 +224,7 @@ class LinearRateNetwork(AbstractDynamics):
     def dynamics_matrix(self):
         r""":math:`A = T^{-1}(W - I)` with :math:`T = \mathrm{diag}(\tau)` (1/ms):
         :math:`\dot r = A r + T^{-1} h`."""
-        inv_tau = jnp.broadcast_to(1.0 / self.tau, (self.n,))
-        return inv_tau[:, None] * (self.W - jnp.eye(self.n, dtype=self.W.dtype))
+        return _dynamics_matrix(self.W, self.tau)
 
     def eigenmodes(self) -> Eigenmodes:
         """Eigenvalues and eigenvectors of ``W``, sorted by decreasing real part.
@@ -354,24 +352,27 @@ class LinearRateNetwork(AbstractDynamics):
                 ``min(tau) / 4`` and a quarter of the fastest mode's time scale.
             nodes: Gauss–Legendre nodes per interval (default 8).
         """
-        t_arr = jnp.asarray(t, dtype=self.W.dtype)
-        scalar_t = t_arr.ndim == 0
-        t_arr = jnp.atleast_1d(t_arr)
-        r0 = self.r0 if r0 is None else jnp.broadcast_to(per_unit("r0", r0, self.n), (self.n,))
-        r0 = r0.astype(self.W.dtype)
+        dtype = self.W.dtype
+        t_np = np.asarray(t, dtype=np.float64)
+        scalar_t = t_np.ndim == 0
+        t_np = np.atleast_1d(t_np)
+        if np.any(t_np < 0):
+            raise ValueError(f"t must be >= 0 ms (the solution starts at t = 0), got min {t_np.min()}")
+        r0 = self.r0 if r0 is None else per_unit("r0", r0, self.n)
         if h is None and self.h_input is not None:
             h = self.h_input
             const = self.h
         else:
             const = None
-        h_fn, bps = _time_varying(h, self.n, self.W.dtype, float(np.max(np.asarray(t_arr))))
+        h_fn, bps = _time_varying(h, self.n, dtype, float(t_np.max()))
         if h_fn is not None and const is not None:
             h_fn0 = h_fn
             h_fn = lambda s: const + h_fn0(s)
         if h_fn is not None:
-            out = self._solve_varying(t_arr, r0, h_fn, tuple(breakpoints) + tuple(bps), dt_max, nodes)
+            out = self._solve_varying(t_np, r0, h_fn, tuple(breakpoints) + tuple(bps), dt_max, nodes)
         else:
-            out = self._solve_constant(t_arr, r0, self._constant_h(h), method)
+            h = self.h if h is None else per_unit("h", h, self.n)
+            out = self._solve_constant(np.asarray(t_np, dtype), r0, h, method)
         return out[0] if scalar_t else out
 
     def _solve_constant(self, t, r0, h, method):
@@ -384,23 +385,18 @@ class LinearRateNetwork(AbstractDynamics):
         if method in ("modes", "eig"):
             self._require_shared_tau(f"method={method!r}")
             return _modes_solution(self.W, self.tau, t, r0, h, method == "modes")
-        return _expm_solution(self.dynamics_matrix(), h / self.tau, t, r0)
+        return _expm_solution(self.W, self.tau, t, r0, h)
 
-    def _solve_varying(self, t, r0, h_fn, breakpoints, dt_max, q):
-        tn = np.asarray(t, dtype=np.float64)
-        if np.any(tn < 0):
-            raise ValueError(f"t must be >= 0 ms (the solution starts at t = 0), got min {tn.min()}")
-        A = self.dynamics_matrix()
-        inv_tau = jnp.broadcast_to(1.0 / self.tau, (self.n,))
+    def _solve_varying(self, tn, r0, h_fn, breakpoints, dt_max, q):
         if dt_max is None:
-            rho = float(np.abs(np.linalg.eigvals(np.asarray(A, np.float64))).max())
+            A = _dynamics_matrix(np.asarray(self.W, np.float64), np.asarray(self.tau, np.float64))
+            rho = float(np.abs(np.linalg.eigvals(A)).max())
             dt_max = 0.25 * min(float(np.min(np.asarray(self.tau))), 1.0 / rho if rho > 0 else np.inf)
         t_end = float(tn.max())
         knots = np.unique(np.concatenate([[0.0], tn, [b for b in breakpoints if 0.0 < b < t_end]]))
         # merge knots that differ by rounding only (0.1 * 3 vs 0.3): keep the output times
         gap = 1e-9 * max(t_end, 1.0)
-        keep = np.concatenate([[True], np.diff(knots) > gap])
-        knots = knots[keep]
+        knots = knots[np.concatenate([[True], np.diff(knots) > gap])]
         starts, lengths, knot_end = [], [], []
         for a, b in zip(knots[:-1], knots[1:]):
             m = max(1, int(math.ceil((b - a) / dt_max - 1e-9)))
@@ -409,28 +405,32 @@ class LinearRateNetwork(AbstractDynamics):
             lengths.extend([L] * m)
             knot_end.append(len(starts))       # r after this many sub-intervals sits at knot b
         if not starts:                          # every requested time is 0
-            return jnp.broadcast_to(r0, (tn.size, self.n))
+            return jnp.broadcast_to(r0, (tn.size, self.n)).astype(self.W.dtype)
         starts = np.asarray(starts)
         lengths = np.asarray(lengths)
         key = np.round(lengths / lengths.max(), 9)
         uniq, idx = np.unique(key, return_inverse=True)
-        uniq_L = np.array([lengths[idx == k].mean() for k in range(uniq.size)])
+        uniq_L = np.bincount(idx, weights=lengths) / np.bincount(idx)
         s, w = _gauss_legendre(q)
-        dtype = self.W.dtype
-        # propagators e^{A L} and e^{A L (1 - s_j)} for every distinct interval length
-        E, EN = _propagators(A, jnp.asarray(uniq_L, dtype), jnp.asarray(s, dtype))
-        node_t = jnp.asarray(starts[:, None] + lengths[:, None] * s[None, :], dtype)
-        hv = jax.vmap(jax.vmap(lambda tt: jnp.broadcast_to(jnp.asarray(h_fn(tt), dtype), (self.n,))))(node_t)
-        bv = hv * inv_tau
-        rs = _convolution_scan(E, EN, jnp.asarray(idx), jnp.asarray(lengths, dtype), bv,
-                               jnp.asarray(w, dtype), r0)
-        pos = np.concatenate([[0], knot_end])                       # knot i -> row in rs
+        pos = np.concatenate([[0], knot_end])                       # knot i -> row of the scan
         rows = pos[np.clip(np.searchsorted(knots, tn + gap, side="right") - 1, 0, None)]
-        return rs[jnp.asarray(rows)]
+        dtype = self.W.dtype
+        node_t = starts[:, None] + lengths[:, None] * s[None, :]
+        return _varying_solution(h_fn, self.W, self.tau, r0, uniq_L, s, w, idx, lengths, node_t, rows)
+
+
+def _dynamics_matrix(W, tau):
+    n = W.shape[0]
+    inv_tau = 1.0 / tau * np.ones(n) if isinstance(W, np.ndarray) else jnp.broadcast_to(1.0 / tau, (n,))
+    eye = np.eye(n) if isinstance(W, np.ndarray) else jnp.eye(n, dtype=W.dtype)
+    return inv_tau[:, None] * (W - eye)
 
 
 @partial(jax.jit, static_argnums=5)
 def _modes_solution(W, tau, t, r0, h, symmetric):
+    n = W.shape[0]
+    r0 = jnp.broadcast_to(r0, (n,)).astype(W.dtype)
+    h = jnp.broadcast_to(h, (n,)).astype(W.dtype)
     if symmetric:
         lam, V = jnp.linalg.eigh(W)
         left = V.T
@@ -445,32 +445,67 @@ def _modes_solution(W, tau, t, r0, h, symmetric):
     return (c @ V.T).real
 
 
-@jax.jit
-def _expm_solution(A, b, t, r0):
-    """exp of the augmented matrix [[A, b], [0, 0]]: exact for any A, singular or defective."""
-    n = A.shape[0]
-    M = jnp.zeros((n + 1, n + 1), A.dtype).at[:n, :n].set(A).at[:n, n].set(b)
-    x0 = jnp.concatenate([r0, jnp.ones((1,), A.dtype)])
-    return jax.vmap(lambda s: (expm(M * s) @ x0)[:n])(t)
+def _expm_solution(W, tau, t, r0, h):
+    """Propagate the augmented system x = [r, 1], dx/dt = [[A, b], [0, 0]] x, with exact
+    propagators expm(M gap) (SciPy, float64, one per distinct gap between output times):
+    exact for any A, singular, defective or non-normal."""
+    W64 = np.asarray(W, np.float64)
+    n = W64.shape[0]
+    tau64 = np.broadcast_to(np.asarray(tau, np.float64), (n,))
+    M = np.zeros((n + 1, n + 1))
+    M[:n, :n] = _dynamics_matrix(W64, tau64)
+    M[:n, n] = np.broadcast_to(np.asarray(h, np.float64), (n,)) / tau64
+    x = np.concatenate([np.broadcast_to(np.asarray(r0, np.float64), (n,)), [1.0]])
+    tn = np.asarray(t, np.float64)
+    order = np.argsort(tn, kind="stable")
+    ts = tn[order]
+    gaps = np.diff(np.concatenate([[0.0], ts]))
+    props = _gap_propagators(M, gaps)
+    out = np.empty((tn.size, n))
+    for k, g in enumerate(gaps):
+        x = props[g] @ x if g > 0 else x
+        out[order[k]] = x[:n]
+    return jnp.asarray(out, W.dtype)
 
 
-@jax.jit
-def _propagators(A, Ls, s):
-    """exp(A L) and exp(A L (1 - s_j)) for every interval length L and node s_j."""
-    E = jax.vmap(lambda L: expm(A * L))(Ls)
-    EN = jax.vmap(lambda L: jax.vmap(lambda sj: expm(A * (L * (1 - sj))))(s))(Ls)
-    return E, EN
+def _gap_propagators(M, gaps, rel=1e-12):
+    """expm(M g) for every distinct gap (gaps equal up to ``rel`` share one propagator)."""
+    from scipy.linalg import expm as scipy_expm
+
+    props, cache = {}, {}
+    scale = max(float(np.max(gaps)), 1e-300) if len(gaps) else 1.0
+    for g in gaps:
+        key = round(g / scale / rel)
+        if key not in cache:
+            cache[key] = scipy_expm(M * g)
+        props[g] = cache[key]
+    return props
 
 
-@jax.jit
-def _convolution_scan(E, EN, idx, lengths, bv, wj, r0):
-    def step(r, xs):
-        k, L, b = xs
-        r = E[k] @ r + L * jnp.einsum("j,jab,jb->a", wj, EN[k], b)
-        return r, r
+def _varying_solution(h_fn, W, tau, r0, uniq_L, s, w, idx, lengths, node_t, rows):
+    """Convolution solution on sub-intervals: r <- e^{AL} r + L sum_j w_j e^{AL(1-s_j)} b(t_j),
+    with exact propagators (SciPy expm, float64) and h evaluated by JAX at the nodes."""
+    from scipy.linalg import expm as scipy_expm
 
-    _, rs = jax.lax.scan(step, r0, (idx, lengths, bv))
-    return jnp.concatenate([r0[None], rs])
+    W64 = np.asarray(W, np.float64)
+    n = W64.shape[0]
+    tau64 = np.broadcast_to(np.asarray(tau, np.float64), (n,))
+    A = _dynamics_matrix(W64, tau64)
+    E = np.stack([scipy_expm(A * L) for L in uniq_L])
+    EN = np.stack([np.stack([scipy_expm(A * (L * (1 - sj))) for sj in s]) for L in uniq_L])
+    G = np.einsum("j,ujab->ujab", np.asarray(w, np.float64), EN)
+    dtype = W.dtype
+    hv = jax.jit(jax.vmap(jax.vmap(lambda tt: jnp.broadcast_to(jnp.asarray(h_fn(tt), dtype), (n,)))))(
+        jnp.asarray(node_t, dtype))
+    bv = np.asarray(hv, np.float64) / tau64
+    r = np.broadcast_to(np.asarray(r0, np.float64), (n,)).copy()
+    rs = np.empty((len(lengths) + 1, n))
+    rs[0] = r
+    for k in range(len(lengths)):
+        u = idx[k]
+        r = E[u] @ r + lengths[k] * np.einsum("jab,jb->a", G[u], bv[k])
+        rs[k + 1] = r
+    return jnp.asarray(rs[rows], dtype)
 
 
 def _time_varying(h, n, dtype, t_end):
