@@ -233,3 +233,15 @@ def test_errors():
         dyn.nullclines(lambda x: jnp.concatenate([x, x]), (0, 1), (0, 1))
     with pytest.raises(ValueError, match="not near a fixed point"):
         dyn.continuation(lambda x, p: x**2 + 1.0 + 0 * p, [0.0], (0.0, 1.0))
+
+
+def test_any_model_with_a_vector_field():
+    # the engine's generic ODE model with a constant drive u: dy = y - y^3 + u
+    ode = nd.ODE(lambda t, y, u: y - y**3 + u, y0=jnp.zeros(1))
+    fp = dyn.fixed_points(ode, bounds=(-2, 2), drive=jnp.array([0.0]))
+    _match(fp.points, [[-1.0], [0.0], [1.0]], 1e-10)
+    # with u = 2 / (3 sqrt 3) + 0.1 only the upper branch survives
+    fp = dyn.fixed_points(ode, bounds=(-2, 2), drive=jnp.array([2 / (3 * np.sqrt(3)) + 0.1]))
+    assert len(fp) == 1 and fp.points[0, 0] > 1.0
+    J = dyn.jacobian(ode, jnp.array([0.5]), drive=jnp.array([0.0]))
+    np.testing.assert_allclose(np.asarray(J), [[1 - 3 * 0.25]])

@@ -154,3 +154,11 @@ def test_bad_transfer_parameters():
         ThresholdPower(n=0.0)
     with pytest.raises(ValueError, match="w_EI must be >= 0"):
         RateNetwork.wilson_cowan(1.0, -1.0, 1.0, 1.0)
+
+
+def test_rate_traces_figure_from_result():
+    net = RateNetwork(np.array([[0.5]]), 10.0, ReLU(), 1.0)
+    res = nd.simulate(net, 20.0, 0.1, record=["r"], progress=False)
+    fig = nd.plot.rate_traces(res, labels=["unit 0"])
+    (line,) = fig.axes[0].lines
+    np.testing.assert_allclose(line.get_ydata(), np.asarray(res.traces["r"])[:, 0])
