@@ -4,13 +4,13 @@ from ._cache import enable_compilation_cache as _enable_compilation_cache
 
 _enable_compilation_cache()
 
+from . import analysis as analysis  # noqa: E402
 from . import engine as engine  # noqa: E402
 from . import inputs as inputs  # noqa: E402
 from . import neurons as neurons  # noqa: E402
 from . import io as io  # noqa: E402
 from . import plot as plot  # noqa: E402
 from . import rate as rate  # noqa: E402
-from . import analysis as analysis  # noqa: E402
 from .engine import ODE as ODE  # noqa: E402
 from .engine import RK4 as RK4  # noqa: E402
 from .engine import Euler as Euler  # noqa: E402

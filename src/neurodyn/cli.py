@@ -1,6 +1,7 @@
 """The ``neurodyn`` command: turns config files into calls of the public API.
 
     neurodyn run [CONFIG.toml] [--out DIR] [--set key=value ...]
+    neurodyn analyze RESULTS.nc [--out DIR] [--bin-size MS]
     neurodyn models
 """
 
@@ -44,6 +45,15 @@ def _population_summary(res) -> dict:
             "silent_fraction": float(np.mean(rates == 0)),
         }
     return out
+
+
+def _spike_statistics(res, bin_size: float = 5.0) -> dict | None:
+    """Spike-train summary statistics of every recorded population (None without spikes)."""
+    from .analysis import SpikeTrains, summarize
+
+    if not res.populations or not all(p in res.spike_times for p in res.populations):
+        return None
+    return summarize(SpikeTrains.from_result(res), bin_size=min(bin_size, res.duration))
 
 
 def _figures(res, out: Path) -> list[str]:
@@ -96,6 +106,7 @@ def cmd_run(args) -> int:
         "seed": spec.seed,
         "wall_time_s": wall,
         "populations": _population_summary(res),
+        "spike_statistics": _spike_statistics(res),
         "versions": _versions(),
         "config": spec.config,
     }
@@ -104,6 +115,45 @@ def cmd_run(args) -> int:
     for pop, stats in summary["populations"].items():
         print(f"{pop}: {stats['n']} neurons, {stats['spike_count']} spikes, mean rate {stats['mean_rate_hz']:.2f} Hz")
     print(f"wall time {wall:.2f} s; wrote results.nc, summary.json{''.join(', ' + f for f in figures)}")
+    return 0
+
+
+def _print_statistics(stats: dict, name: str = "all") -> None:
+    def f(v):
+        return "n/a" if v is None else f"{v:.4g}"
+
+    print(
+        f"{name}: {stats['n_units']} units, {stats['n_spikes']} spikes, rate {f(stats['mean_rate'])} Hz "
+        f"(silent {stats['silent_units']}), CV {f(stats['cv']['mean'])}, CV2 {f(stats['cv2']['mean'])}, "
+        f"LV {f(stats['lv']['mean'])}, Fano({stats['fano_window']:g} ms) {f(stats['fano']['mean'])}, "
+        f"synchrony chi({stats['synchrony_bin_size']:g} ms) {f(stats['synchrony_chi'])}"
+    )
+
+
+def cmd_analyze(args) -> int:
+    from ._files import atomic_path, write_text
+    from .analysis import SpikeTrains, summarize
+    from .engine import load
+    from .plot import summary as summary_figure
+
+    path = Path(args.results)
+    if not path.exists():
+        raise FileNotFoundError(f"results file not found: {path}")
+    res = load(path)
+    if not res.populations or not all(p in res.spike_times for p in res.populations):
+        raise ValueError(f"{path} holds no recorded spikes; record 'spikes' to analyse spike trains")
+    st = SpikeTrains.from_result(res)
+    stats = summarize(st, bin_size=min(args.bin_size, res.duration))
+    out = Path(args.out) if args.out else path.parent
+    out.mkdir(parents=True, exist_ok=True)
+    write_text(out / "spike_statistics.json", json.dumps(stats, indent=2))
+    fig = summary_figure(st, bin_size=min(args.bin_size, res.duration))
+    with atomic_path(out / "spike_summary.png") as tmp:
+        fig.savefig(tmp, dpi=110, format="png")
+    _print_statistics(stats)
+    for name, sub in (stats.get("populations") or {}).items():
+        _print_statistics(sub, name)
+    print(f"wrote {out / 'spike_statistics.json'}, {out / 'spike_summary.png'}")
     return 0
 
 
@@ -130,6 +180,11 @@ def main(argv=None) -> int:
     run.add_argument("--set", action="append", default=[], metavar="KEY=VALUE", help="override a config value, e.g. model.tau_m=15")
     run.add_argument("--quiet", action="store_true", help="no progress bar")
     run.set_defaults(fn=cmd_run)
+    analyze = sub.add_parser("analyze", help="spike-train statistics and summary figure of a results file")
+    analyze.add_argument("results", help="results.nc written by neurodyn run (or Result.save)")
+    analyze.add_argument("--out", default=None, help="output folder (default: next to the results file)")
+    analyze.add_argument("--bin-size", type=float, default=5.0, help="bin for synchrony and PSTH, ms (default 5)")
+    analyze.set_defaults(fn=cmd_analyze)
     models = sub.add_parser("models", help="list models with their parameters, units and defaults")
     models.set_defaults(fn=cmd_models)
     args = parser.parse_args(argv)
@@ -141,7 +196,7 @@ def main(argv=None) -> int:
     except SimulationError as exc:
         print(f"neurodyn: error: {exc}", file=sys.stderr)
         return 3
-    except (ValueError, TypeError, KeyError, FileNotFoundError) as exc:
+    except (ValueError, TypeError, KeyError, FileNotFoundError, ImportError) as exc:
         message = str(exc).strip().splitlines()[0] if str(exc).strip() else type(exc).__name__
         print(f"neurodyn: error: {message}", file=sys.stderr)
         return 2

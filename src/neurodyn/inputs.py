@@ -77,13 +77,15 @@ class Sum(AbstractInput):
 
     terms: tuple
 
+    def _keys(self, key):
+        # fold_in per term: XLA drops the keys of deterministic terms
+        return [key if len(self.terms) == 1 else jax.random.fold_in(key, j) for j in range(len(self.terms))]
+
     def init_state(self, key, shape):
-        keys = jax.random.split(key, max(len(self.terms), 1))
-        return tuple(x.init_state(k, shape) for x, k in zip(self.terms, keys))
+        return tuple(x.init_state(k, shape) for x, k in zip(self.terms, self._keys(key)))
 
     def update(self, state, t, dt, key):
-        keys = jax.random.split(key, max(len(self.terms), 1))
-        return tuple(x.update(s, t, dt, k) for x, s, k in zip(self.terms, state, keys))
+        return tuple(x.update(s, t, dt, k) for x, s, k in zip(self.terms, state, self._keys(key)))
 
     def value(self, state, t, dt):
         total = 0.0

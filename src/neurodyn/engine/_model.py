@@ -113,7 +113,9 @@ def advance(model: AbstractModel, state, t, dt, drive: Callable, key, solver: Ab
         def g(s, y):
             return model.diffusion(s, eqx.combine(y, discrete), drive(s))
 
-    continuous = solver.step(f, t, continuous, dt, key, g)
+    # materialise the new state once: otherwise XLA may recompute the update (noise
+    # draws included) inside every consumer, e.g. once for V and once for the spikes
+    continuous = jax.lax.optimization_barrier(solver.step(f, t, continuous, dt, key, g))
     state, spiked = model.fire(eqx.combine(continuous, discrete), t + dt, dt)
     return state, ({} if spiked is None else {SINGLE: spiked})
 

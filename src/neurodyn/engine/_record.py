@@ -83,19 +83,30 @@ def pack(spiked):
 
 
 def unpack_events(words: np.ndarray, first_step: int, dt: float, t_start: float = 0.0):
-    """Packed spikes of consecutive steps (steps, bytes) -> (times, indices).
+    """Packed spikes of consecutive steps (steps, bytes) -> (times, indices), ordered by time then neuron.
 
     A spike produced by step ``k`` (the update from t_k to t_k + dt) is stamped
     ``t_start + (k + 1) * dt``: the first grid time at which the threshold was reached.
+    Decoding peels the lowest set bit off every non-zero 64-bit word per pass (words
+    rarely hold more than a few spikes) and writes each at its place given by popcounts.
     """
-    words = np.ascontiguousarray(words)
-    steps, nbytes = words.shape
-    wide = words.view(np.uint64)
-    step_idx, word_idx = np.nonzero(wide)
-    if step_idx.size == 0:
-        return np.zeros(0), np.zeros(0, np.int32)
-    bits = np.unpackbits(wide[step_idx, word_idx].view(np.uint8).reshape(-1, 8), axis=1, bitorder="little")
-    hit, bit = np.nonzero(bits)
-    indices = (word_idx[hit] * 64 + bit).astype(np.int32)
-    times = t_start + (first_step + step_idx[hit] + 1) * dt
-    return times.astype(np.float64), indices
+    wide = np.ascontiguousarray(words).view(np.uint64)
+    n_words = wide.shape[1]
+    flat = wide.ravel()
+    position = np.flatnonzero(flat)
+    values = flat[position]
+    counts = np.bitwise_count(values).astype(np.int64)
+    offsets = np.cumsum(counts) - counts
+    key = np.empty(int(counts.sum()), np.int64)  # position * 64 + bit, increasing
+    rank = 0
+    while values.size:
+        lowest = values & (~values + np.uint64(1))
+        bit = np.log2(lowest.astype(np.float64)).astype(np.int64)  # exact for powers of two
+        key[offsets + rank] = position * 64 + bit
+        values = values ^ lowest
+        keep = values != 0
+        values, position, offsets = values[keep], position[keep], offsets[keep]
+        rank += 1
+    step, index = np.divmod(key, n_words * 64)
+    times = t_start + (first_step + step + 1) * dt
+    return times.astype(np.float64), index.astype(np.int32)

@@ -2,11 +2,12 @@
 
 from __future__ import annotations
 
+import collections
 import dataclasses
 import hashlib
 import json
 import math
-import time
+import os
 from pathlib import Path
 from typing import Any
 
@@ -60,7 +61,10 @@ class _Drive(eqx.Module):
 
     def _map(self, fn, key=None):
         pops = list(self._pops())
-        keys = [None] * len(pops) if key is None else list(jax.random.split(key, len(pops)))
+        if key is None or len(pops) == 1:
+            keys = [key] * len(pops)
+        else:
+            keys = [jax.random.fold_in(key, j) for j in range(len(pops))]
         out = {pop: fn(pop, shape, k) for (pop, shape), k in zip(pops, keys)}
         return out[None] if None in out else out
 
@@ -127,8 +131,9 @@ class _Plan:
     every: int
     records_per_chunk: int
     traces: tuple  # ((name, neurons or None), ...)
-    spiking: tuple  # ((population, n), ...) whose spikes are recorded
-    counted: tuple  # ((population, n), ...) every spiking population (exact counts)
+    spiking: tuple  # ((population, n), ...) whose spikes are recorded as events
+    counted: tuple  # ((population, n), ...) whose spikes are counted in the loop
+    populations: tuple  # ((population, n), ...) every spiking population
     masked: bool
 
     @property
@@ -146,8 +151,9 @@ class _Carry(eqx.Module):
 def _one_step(model, drive, solver, key, plan: _Plan, carry: _Carry):
     i = carry.step
     t = i * plan.dt
-    k_in, k_model = jax.random.split(jax.random.fold_in(key, i))
-    in_state = drive.update(carry.inputs, t, plan.dt, k_in)
+    k_in = jax.random.fold_in(key, i)  # per-step keys do not depend on chunking
+    k_model = jax.random.fold_in(k_in, 1)  # dropped by XLA when the model draws nothing
+    in_state = jax.lax.optimization_barrier(drive.update(carry.inputs, t, plan.dt, k_in))  # draw once
     state, spikes = advance(model, carry.state, t, plan.dt, lambda s: drive.value(in_state, s, plan.dt), k_model, solver)
     counts = {p: carry.counts[p] + spikes[p].astype(jnp.int32) for p, _ in plan.counted}
     return _Carry(state, in_state, i + 1, counts), spikes
@@ -366,17 +372,17 @@ def simulate(
     # Learn the spike structure and recordable variables without running anything.
     probe = _Carry(state, in_state, jnp.asarray(0, jnp.int32), {})
     _, spikes_shape = jax.eval_shape(
-        lambda c: _one_step(model, drive, solver, k_run, _Plan(dt, n_steps, 1, 1, (), (), (), False), c), probe
+        lambda c: _one_step(model, drive, solver, k_run, _Plan(dt, n_steps, 1, 1, (), (), (), (), False), c), probe
     )
-    counted = tuple((p, int(s.shape[-1])) for p, s in spikes_shape.items())
+    populations = tuple((p, int(s.shape[-1])) for p, s in spikes_shape.items())
     continuous = [v for v in variables(state) if eqx.is_inexact_array(getattr(state, v, None))]
-    traces, want_spikes = parse_record(record, continuous, bool(counted))
+    traces, want_spikes = parse_record(record, continuous, bool(populations))
     for name, neurons in traces.items():
         shape = jax.eval_shape(lambda s: model.read(s, name), state).shape
         check_neurons(name, neurons, shape)
 
     n_records_total = -(-n_steps // every)
-    bytes_per_step = sum(packed_width(n) for _, n in counted) if want_spikes else 0
+    bytes_per_step = sum(packed_width(n) for _, n in populations) if want_spikes else 0
     for name, neurons in traces.items():
         size = np.prod(jax.eval_shape(lambda s: model.read(s, name), state).shape, dtype=int) if neurons is None else len(neurons)
         bytes_per_step += int(size) * 4 // every
@@ -389,11 +395,13 @@ def simulate(
         every=every,
         records_per_chunk=records_per_chunk,
         traces=tuple(traces.items()),
-        spiking=counted if want_spikes else (),
-        counted=counted,
+        spiking=populations if want_spikes else (),
+        # counts come from the events on the host, unless events stay on the device
+        counted=populations if (traced or not want_spikes) else (),
+        populations=populations,
         masked=n_chunks * records_per_chunk * every != n_steps,
     )
-    counts = {p: jnp.zeros(shape.shape, jnp.int32) for p, shape in spikes_shape.items()}
+    counts = {p: jnp.zeros((n,), jnp.int32) for p, n in plan.counted}
     carry = _Carry(state, in_state, jnp.asarray(0, jnp.int32), counts)
 
     if traced:
@@ -403,12 +411,12 @@ def simulate(
         return Result(
             t=jnp.arange(n_records_total) * (every * dt),
             traces=rec,
-            spike_counts=carry.counts,
+            spike_counts=_counts(plan, carry, {}),
             spike_times={p: None for p, _ in plan.spiking},
             spike_indices={p: None for p, _ in plan.spiking},
             spike_bits={p: packed[p][:n_steps] for p, _ in plan.spiking},
             final_state=carry.state,
-            sizes=plan.counted,
+            sizes=plan.populations,
             recorded=plan.traces,
             duration=duration,
             dt=dt,
@@ -456,6 +464,8 @@ def _check_dt(model, dt):
 
 
 def _run_eager(model, drive, solver, key, carry, plan: _Plan, n_chunks, progress, stream_to, resume, duration):
+    from concurrent.futures import ThreadPoolExecutor
+
     from tqdm.auto import tqdm
 
     L = plan.chunk_steps
@@ -471,39 +481,43 @@ def _run_eager(model, drive, solver, key, carry, plan: _Plan, n_chunks, progress
                 _collect(chunk, trace_parts, spike_parts)
             first = stream.done
 
-    def result(upto_carry, steps_done):
-        return _assemble(plan, trace_parts, spike_parts, upto_carry, steps_done, duration)
-
     bar = tqdm(total=round(duration, 6), unit="ms", disable=not progress, leave=False,
                bar_format="{l_bar}{bar}| {n:.0f}/{total:.0f} ms [{elapsed}<{remaining}]")
     bar.update(min(first * L, plan.n_steps) * plan.dt)
-    started = time.perf_counter()
+    # Chunks are dispatched ahead; finished ones are moved to the host and decoded by a
+    # few threads while the device runs the next ones.
+    workers = max(1, min(4, (os.cpu_count() or 1) // 2))
+    depth = workers + 1
+    pending = collections.deque()
+
+    def finish(item):
+        c, start_carry, end_carry, finite, decoded = item
+        if not bool(finite):
+            for other in pending:
+                other[4].cancel()
+            steps_before = c * L
+            where = _diagnose(model, drive, solver, key, start_carry, plan, min(L, plan.n_steps - steps_before), steps_before)
+            partial = _assemble(plan, trace_parts, spike_parts, start_carry, steps_before, duration)
+            raise SimulationError(f"simulation diverged: {where}", partial)
+        chunk = decoded.result()
+        _collect(chunk, trace_parts, spike_parts)
+        if stream is not None:
+            stream.write(c, chunk, end_carry)
+        bar.update(min(L, plan.n_steps - c * L) * plan.dt)
+
     try:
-        pending = None
-        c = first
-        while c < n_chunks or pending is not None:
-            launched = None
-            if c < n_chunks:
-                launched = (c, carry, _run_jit(model, drive, solver, key, carry, plan, plan.records_per_chunk))
-                carry = launched[2][0]
-                c += 1
-            if pending is not None:
-                pc, start_carry, (end_carry, rec, packed, finite) = pending
-                if not bool(finite):
-                    steps_before = pc * L
-                    where = _diagnose(model, drive, solver, key, start_carry, plan, min(L, plan.n_steps - steps_before), steps_before)
-                    raise SimulationError(f"simulation diverged: {where}", result(start_carry, steps_before))
-                chunk = _chunk_arrays(plan, pc, rec, packed)
-                _collect(chunk, trace_parts, spike_parts)
-                if stream is not None:
-                    stream.write(pc, chunk, end_carry)
-                bar.update(min(L, plan.n_steps - pc * L) * plan.dt)
-            pending = launched
+        with ThreadPoolExecutor(workers, thread_name_prefix="neurodyn-decode") as pool:
+            for c in range(first, n_chunks):
+                end_carry, rec, packed, finite = _run_jit(model, drive, solver, key, carry, plan, plan.records_per_chunk)
+                pending.append((c, carry, end_carry, finite, pool.submit(_chunk_arrays, plan, c, rec, packed)))
+                carry = end_carry
+                while len(pending) > depth:
+                    finish(pending.popleft())
+            while pending:
+                finish(pending.popleft())
     finally:
         bar.close()
-    res = result(carry, plan.n_steps)
-    del started
-    return res
+    return _assemble(plan, trace_parts, spike_parts, carry, plan.n_steps, duration)
 
 
 def _chunk_arrays(plan: _Plan, c: int, rec, packed) -> dict:
@@ -525,20 +539,32 @@ def _collect(chunk, trace_parts, spike_parts):
         idx.append(chunk[f"spike_index:{p}"])
 
 
+def _counts(plan: _Plan, carry: _Carry, indices: dict) -> dict:
+    """Spikes per neuron: counted in the loop, or from the recorded events."""
+    out = {}
+    for p, n in plan.populations:
+        if p in carry.counts:
+            out[p] = carry.counts[p] if isinstance(carry.counts[p], jax.core.Tracer) else np.asarray(carry.counts[p])
+        else:
+            out[p] = np.bincount(indices[p], minlength=n).astype(np.int32)
+    return out
+
+
 def _assemble(plan: _Plan, trace_parts, spike_parts, carry: _Carry, steps_done: int, duration: float) -> Result:
     traces = {
         name: np.concatenate(parts) if parts else np.zeros((0,)) for name, parts in trace_parts.items()
     }
     n_rec = len(next(iter(traces.values()))) if traces else -(-steps_done // plan.every)
+    indices = {p: np.concatenate(i).astype(np.int32) if i else np.zeros(0, np.int32) for p, (_, i) in spike_parts.items()}
     return Result(
         t=np.arange(n_rec) * (plan.every * plan.dt),
         traces=traces,
-        spike_counts={p: np.asarray(carry.counts[p]) for p, _ in plan.counted},
+        spike_counts=_counts(plan, carry, indices),
         spike_times={p: np.concatenate(t) if t else np.zeros(0) for p, (t, _) in spike_parts.items()},
-        spike_indices={p: np.concatenate(i).astype(np.int32) if i else np.zeros(0, np.int32) for p, (_, i) in spike_parts.items()},
+        spike_indices=indices,
         spike_bits={p: None for p in spike_parts},
         final_state=carry.state,
-        sizes=plan.counted,
+        sizes=plan.populations,
         recorded=plan.traces,
         duration=steps_done * plan.dt if steps_done < plan.n_steps else duration,
         dt=plan.dt,

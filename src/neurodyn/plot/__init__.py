@@ -1,4 +1,4 @@
-"""Figures from results: each function returns a ``matplotlib.figure.Figure``."""
+"""Figures from results and spike trains: each function returns a ``matplotlib.figure.Figure``."""
 
 from ._basic import population_rate as population_rate
 from ._basic import raster as raster
@@ -7,3 +7,9 @@ from ._dynamics import bifurcation_diagram as bifurcation_diagram
 from ._dynamics import eigenvalue_spectrum as eigenvalue_spectrum
 from ._dynamics import phase_portrait as phase_portrait
 from ._dynamics import rate_traces as rate_traces
+from ._spikes import correlogram as correlogram
+from ._spikes import cv_distribution as cv_distribution
+from ._spikes import isi_histogram as isi_histogram
+from ._spikes import psth as psth
+from ._spikes import spike_raster as spike_raster
+from ._spikes import summary as summary
