@@ -53,3 +53,19 @@ def table(rows, header):
     print("|" + "|".join("-" * (w + 2) for w in widths) + "|")
     for r in rows:
         print(line(r))
+
+
+def brian2_standalone_run(b2, monitor, n, duration_ms, prefix="b2_"):
+    """Build and run the current Brian2 cpp_standalone project; reset the device after.
+
+    Returns (main-loop run time s, code generation + compile time s, mean rate Hz of ``monitor``)."""
+    import tempfile
+
+    folder = tempfile.mkdtemp(prefix=prefix)
+    total, _ = timed(b2.device.build, directory=folder, compile=True, run=True)
+    run = b2.device._last_run_time
+    rate = monitor.num_spikes / n / (duration_ms * 1e-3)
+    b2.device.reinit()
+    b2.device.activate()
+    b2.set_device("runtime")
+    return run, total - run, rate

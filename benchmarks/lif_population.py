@@ -8,10 +8,9 @@ reset, refractoriness, spikes recorded.
 """
 
 import argparse
-import tempfile
 
 import numpy as np
-from _common import compile_seconds, machine, table, timed
+from _common import brian2_standalone_run, compile_seconds, machine, table, timed
 
 P = dict(tau_m=20.0, C_m=250.0, E_L=-65.0, V_th=-50.0, V_reset=-65.0, t_ref=2.0)
 MU, SIGMA = 200.0, 400.0  # pA, pA·ms^0.5
@@ -67,14 +66,7 @@ def brian2_standalone(n):
     b2.defaultclock.dt = DT * b2.ms
     G, mon = brian2_network(n, b2)
     b2.run(DURATION * b2.ms)
-    folder = tempfile.mkdtemp(prefix="b2_lif_")
-    total, _ = timed(b2.device.build, directory=folder, compile=True, run=True)
-    run = b2.device._last_run_time
-    rate = mon.num_spikes / n / (DURATION * 1e-3)
-    b2.device.reinit()
-    b2.device.activate()
-    b2.set_device("runtime")
-    return run, total - run, rate
+    return brian2_standalone_run(b2, mon, n, DURATION, prefix="b2_lif_")
 
 
 def main():

@@ -58,7 +58,7 @@ tau_m = 10.0
 @pytest.mark.parametrize(
     "text, expected",
     [
-        (GOOD.replace('"LIF"', '"LIFF"'), "model.type: unknown model 'LIFF'; expected one of LIF (did you mean 'LIF'?)"),
+        (GOOD.replace('"LIF"', '"LIFF"'), "model.type: unknown model 'LIFF'; expected one of LIF, AdaptiveLIF, ExpIF"),
         (GOOD.replace("tau_m", "tau_mm"), "model.tau_mm: unknown parameter of LIF (did you mean 'tau_m'?)"),
         (GOOD.replace("tau_m = 10.0", "tau_m = -5.0"), "tau_m must be > 0 ms, got -5.0"),
         (GOOD.replace("dt = 0.1", "dt = 20.0"), "simulation.dt: 20.0 ms is larger than the model's tau_m = 10.0 ms"),

@@ -8,6 +8,8 @@ from . import analysis as analysis  # noqa: E402
 from . import engine as engine  # noqa: E402
 from . import inputs as inputs  # noqa: E402
 from . import neurons as neurons  # noqa: E402
+from . import synapses as synapses  # noqa: E402
+from . import analysis as analysis  # noqa: E402
 from . import io as io  # noqa: E402
 from . import plot as plot  # noqa: E402
 from . import rate as rate  # noqa: E402

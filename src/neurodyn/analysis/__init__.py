@@ -1,5 +1,6 @@
-"""Analysis of simulation results and recorded data (spike trains), and of model dynamics
-(fixed points, stability, phase planes, continuation, Lyapunov exponents: ``dynamics``)."""
+"""Analysis of simulation results and recorded data (spike trains, single-neuron
+measurements), and of model dynamics (fixed points, stability, phase planes,
+continuation, Lyapunov exponents: ``dynamics``)."""
 
 from . import spiketrains as spiketrains
 from .spiketrains import bin_counts as bin_counts
@@ -31,4 +32,11 @@ from .spiketrains import isi_distribution as isi_distribution
 from .spiketrains import isi_pooled as isi_pooled
 from .spiketrains import lv as lv
 from .spiketrains import lvr as lvr
+
+from ._neuron import PATTERNS as PATTERNS
+from ._neuron import adaptation_index as adaptation_index
+from ._neuron import classify_firing_pattern as classify_firing_pattern
+from ._neuron import detect_bursts as detect_bursts
+from ._neuron import fi_curve as fi_curve
+from ._neuron import rheobase as rheobase
 from . import dynamics as dynamics

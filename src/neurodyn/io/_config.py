@@ -26,7 +26,17 @@ from .. import neurons as _neurons
 from ..engine import _solvers
 
 #: Models a config can name (model.type).
-MODELS: dict[str, type] = {"LIF": _neurons.LIF}
+MODELS: dict[str, type] = {
+    "LIF": _neurons.LIF,
+    "AdaptiveLIF": _neurons.AdaptiveLIF,
+    "ExpIF": _neurons.ExpIF,
+    "QIF": _neurons.QIF,
+    "AdEx": _neurons.AdEx,
+    "Izhikevich": _neurons.Izhikevich,
+    "HodgkinHuxley": _neurons.HodgkinHuxley,
+    "TraubMiles": _neurons.TraubMiles,
+    "WangBuzsaki": _neurons.WangBuzsaki,
+}
 
 #: Inputs a config can name (input.type), and the factory each calls.
 INPUTS = {
