@@ -11,6 +11,7 @@ from . import io as io  # noqa: E402
 from . import memory as memory  # noqa: E402
 from . import neurons as neurons  # noqa: E402
 from . import plot as plot  # noqa: E402
+from . import rate as rate  # noqa: E402
 from . import synapses as synapses  # noqa: E402
 from .engine import ODE as ODE  # noqa: E402
 from .engine import RK4 as RK4  # noqa: E402

@@ -1,5 +1,8 @@
-"""Analysis of simulation results and recorded data: spike trains and single-neuron measurements."""
+"""Analysis of simulation results and recorded data (spike trains, single-neuron
+measurements), and of model dynamics (fixed points, stability, phase planes,
+continuation, Lyapunov exponents: ``dynamics``)."""
 
+from . import dynamics as dynamics
 from . import spiketrains as spiketrains
 from .spiketrains import bin_counts as bin_counts
 from .spiketrains import autocorrelogram as autocorrelogram
