@@ -9,6 +9,12 @@ from . import inputs as inputs  # noqa: E402
 from . import neurons as neurons  # noqa: E402
 from . import io as io  # noqa: E402
 from . import plot as plot  # noqa: E402
+from . import connectivity as connectivity  # noqa: E402
+from . import network as network  # noqa: E402
+from . import examples as examples  # noqa: E402
+from .network import Network as Network  # noqa: E402
+from .network import Population as Population  # noqa: E402
+from .network import Projection as Projection  # noqa: E402
 from .engine import ODE as ODE  # noqa: E402
 from .engine import RK4 as RK4  # noqa: E402
 from .engine import Euler as Euler  # noqa: E402

@@ -1,0 +1,8 @@
+"""Reference networks, ready to simulate: ``coba()``, ``cuba()``, ``brunel(regime)``.
+
+Each returns ``(network, inputs)``; run with
+``nd.simulate(net, duration, net.dt, inputs=inputs)``.
+"""
+
+from ._networks import coba as coba
+from ._networks import cuba as cuba
