@@ -15,7 +15,7 @@ import jax
 import jax.numpy as jnp
 import numpy as np
 
-from ._sparse import CSR, csr_from_pairs, csr_from_sorted_keys
+from ._sparse import CSR, csr_from_pairs, csr_from_rows, csr_from_sorted_keys
 
 # -- value distributions (weights, delays, initial values) -----------------------
 
@@ -128,6 +128,26 @@ def _distinct_per_row(rng, counts: np.ndarray, n_choices: int, skip_own: bool) -
     return rows * n_choices + cols
 
 
+def _bernoulli_positions(rng, total: int, p: float) -> np.ndarray:
+    """Ascending positions of the successes in ``total`` independent Bernoulli(p) trials.
+
+    Gaps between successes are geometric, so this costs O(successes), not O(total),
+    and needs no sort: a million neurons with 80 million synapses build in seconds.
+    """
+    if p <= 0 or total == 0:
+        return np.zeros(0, np.int64)
+    if p >= 1:
+        return np.arange(total, dtype=np.int64)
+    parts, last = [], -1
+    while last < total - 1:
+        remaining = total - 1 - last
+        batch = int(remaining * p + 6 * np.sqrt(remaining * p) + 64)
+        pos = last + np.cumsum(rng.geometric(p, size=batch), dtype=np.int64)
+        parts.append(pos[pos < total])
+        last = int(pos[-1])
+    return np.concatenate(parts)
+
+
 class Connectivity(abc.ABC):
     """Which synapses exist between a presynaptic and a postsynaptic population."""
 
@@ -139,6 +159,11 @@ class Connectivity(abc.ABC):
     #: weights carried by the connectivity itself (``from_dense``, ``from_scipy``)
     def values(self):
         return None
+
+
+def _check_degree(k):
+    if not isinstance(k, (int, np.integer)) or k < 0:
+        raise ValueError(f"k must be a non-negative integer, got {k!r}")
 
 
 def _check_unit(name, value):
@@ -171,8 +196,17 @@ class fixed_probability(Connectivity):
 
     def build(self, n_pre, n_post, rng, same):
         skip = same and not self.autapses
-        counts = rng.binomial(n_post - int(skip), self.p, size=n_pre)
-        return csr_from_sorted_keys(_distinct_per_row(rng, counts, n_post, skip), n_pre, n_post)
+        m = n_post - int(skip)
+        if 0 < self.p < 1e-9:  # geometric gaps would overflow int64: draw counts per row instead
+            counts = rng.binomial(m, self.p, size=n_pre)
+            return csr_from_sorted_keys(_distinct_per_row(rng, counts, n_post, skip), n_pre, n_post)
+        pos = _bernoulli_positions(rng, n_pre * m, self.p)
+        rows = pos // m
+        cols = pos - rows * m
+        del pos
+        if skip:
+            cols += cols >= rows
+        return csr_from_rows(rows, cols.astype(np.int32), n_pre, n_post)
 
 
 @dataclasses.dataclass(frozen=True)
@@ -183,8 +217,7 @@ class fixed_outdegree(Connectivity):
     autapses: bool = False
 
     def __post_init__(self):
-        if not isinstance(self.k, (int, np.integer)) or self.k < 0:
-            raise ValueError(f"k must be a non-negative integer, got {self.k!r}")
+        _check_degree(self.k)
 
     def build(self, n_pre, n_post, rng, same):
         skip = same and not self.autapses
@@ -200,8 +233,7 @@ class fixed_indegree(Connectivity):
     autapses: bool = False
 
     def __post_init__(self):
-        if not isinstance(self.k, (int, np.integer)) or self.k < 0:
-            raise ValueError(f"k must be a non-negative integer, got {self.k!r}")
+        _check_degree(self.k)
 
     def build(self, n_pre, n_post, rng, same):
         skip = same and not self.autapses

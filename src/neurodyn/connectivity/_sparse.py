@@ -67,14 +67,18 @@ def index_dtype(n: int):
     return np.int32 if n < 2**31 else np.int64
 
 
+def csr_from_rows(rows: np.ndarray, indices: np.ndarray, n_pre: int, n_post: int) -> CSR:
+    """CSR from synapses already in storage order (``rows`` ascending, columns ascending within a row)."""
+    counts = np.bincount(rows, minlength=n_pre)
+    indptr = np.zeros(n_pre + 1, dtype=index_dtype(len(indices)))
+    np.cumsum(counts, out=indptr[1:])
+    return CSR(indptr, np.asarray(indices, np.int32), n_pre, n_post)
+
+
 def csr_from_sorted_keys(keys: np.ndarray, n_pre: int, n_post: int) -> CSR:
     """CSR from sorted int64 keys ``pre * n_post + post`` (no duplicates)."""
     pre = keys // n_post
-    indices = (keys - pre * n_post).astype(np.int32)
-    counts = np.bincount(pre, minlength=n_pre)
-    indptr = np.zeros(n_pre + 1, dtype=index_dtype(len(keys)))
-    np.cumsum(counts, out=indptr[1:])
-    return CSR(indptr, indices, n_pre, n_post)
+    return csr_from_rows(pre, (keys - pre * n_post).astype(np.int32), n_pre, n_post)
 
 
 def csr_from_pairs(pre, post, n_pre: int, n_post: int, values=None) -> tuple[CSR, np.ndarray | None]:
