@@ -96,6 +96,7 @@ def test_event_kernel_jax_and_dense_agree_bit_for_bit(x64, hetero):
                                  key=jax.random.key(7))
     ref = runs["dense"]
     assert ref["E"].spikes.times.size > 50  # the network is active
+    assert len({_small_coba(m, hetero=hetero).n_synapses for m in MODES}) == 1
     for mode in ("event", "jax"):
         for name in ref.traces:
             assert np.array_equal(runs[mode].traces[name], ref.traces[name]), (mode, name)
@@ -173,3 +174,13 @@ def test_bad_record_name_is_named():
     net = nd.Network(_pops())
     with pytest.raises(ValueError, match=r"'<population>.<variable>'"):
         nd.simulate(net, 1.0, DT, record=["V_m"], progress=False)
+
+
+def test_without_a_compiler_networks_fall_back_to_pure_jax(monkeypatch):
+    from neurodyn.connectivity import _ffi
+
+    monkeypatch.setattr(_ffi, "_state", {"ok": False, "reason": "no C++ compiler found"})
+    assert not nd.connectivity.kernel_available()
+    net = _small_coba("auto")
+    assert set(net.propagation) <= {"jax", "dense"}
+    assert set(_small_coba("event").propagation) == {"jax"}

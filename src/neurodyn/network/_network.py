@@ -284,8 +284,9 @@ class Network(AbstractMap):
 
     @property
     def n_synapses(self) -> int:
-        return sum(0 if s.indices is None else int(s.indices.shape[0]) for s in self.synapses) or sum(
-            int(jnp.count_nonzero(s.dense)) for s in self.synapses if s.dense is not None
+        """Number of synapses over all projections."""
+        return sum(
+            int(s.indices.shape[0]) if s.indices is not None else int(jnp.count_nonzero(s.dense)) for s in self.synapses
         )
 
     @property
