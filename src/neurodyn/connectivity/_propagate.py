@@ -36,6 +36,7 @@ class Synapses(eqx.Module):
     delay: int = eqx.field(static=True)  # homogeneous delay (steps), or the largest delay
     max_degree: int = eqx.field(static=True)
     mode: str = eqx.field(static=True)  # "kernel" | "jax" | "dense"
+    nnz: int = eqx.field(static=True, default=0)  # number of synapses
 
     @property
     def n_rows(self) -> int:
@@ -57,7 +58,7 @@ def make_synapses(csr, weight, delays_steps, mode: str, dtype) -> Synapses:
             dense = np.zeros((max_d + 1, csr.n_pre, csr.n_post), dtype)
             dense[np.asarray(delays_steps, np.int64), csr.rows(), csr.indices] = values
         return Synapses(None, None, w, None if homogeneous_d else jnp.zeros((0,), jnp.int32), jnp.asarray(dense),
-                        csr.n_pre, csr.n_post, max_d, degree, mode)
+                        csr.n_pre, csr.n_post, max_d, degree, mode, csr.nnz)
     return Synapses(
         jnp.asarray(csr.indptr, jnp.int32),
         jnp.asarray(csr.indices, jnp.int32),
@@ -69,6 +70,7 @@ def make_synapses(csr, weight, delays_steps, mode: str, dtype) -> Synapses:
         max_d,
         degree,
         mode,
+        csr.nnz,
     )
 
 

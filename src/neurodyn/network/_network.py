@@ -285,9 +285,7 @@ class Network(AbstractMap):
     @property
     def n_synapses(self) -> int:
         """Number of synapses over all projections."""
-        return sum(
-            int(s.indices.shape[0]) if s.indices is not None else int(jnp.count_nonzero(s.dense)) for s in self.synapses
-        )
+        return sum(s.nnz for s in self.synapses)
 
     @property
     def propagation(self) -> tuple:
