@@ -184,3 +184,15 @@ def test_without_a_compiler_networks_fall_back_to_pure_jax(monkeypatch):
     net = _small_coba("auto")
     assert set(net.propagation) <= {"jax", "dense"}
     assert set(_small_coba("event").propagation) == {"jax"}
+
+
+def test_recording_a_sample_of_neurons_and_population_rates():
+    net, inputs = nd.examples.coba(1000)
+    res = nd.simulate(net, 100.0, DT, inputs=inputs, record={"spikes": None, "E.V_m": [0, 7, 799]}, progress=False)
+    assert res.traces["E.V_m"].shape == (1000, 3)
+    E = res["E"]
+    centres, rate = E.population_rate(5.0)
+    assert rate.shape == (20,) and np.isfinite(rate).all()
+    np.testing.assert_allclose(rate.mean(), E.rates().mean())
+    # every spike of every neuron is kept as an event: counts agree with the per-neuron rates
+    np.testing.assert_allclose(E.rates().sum(), E.spikes.times.size / 0.1)
