@@ -196,3 +196,11 @@ def test_recording_a_sample_of_neurons_and_population_rates():
     np.testing.assert_allclose(rate.mean(), E.rates().mean())
     # every spike of every neuron is kept as an event: counts agree with the per-neuron rates
     np.testing.assert_allclose(E.rates().sum(), E.spikes.times.size / 0.1)
+
+
+def test_kernel_path_under_vmap_matches_eager():
+    net, _ = nd.examples.coba(500, propagation="event")
+    keys = jax.random.split(jax.random.key(0), 3)
+    rates = jax.vmap(lambda k: nd.simulate(net, 50.0, DT, key=k, progress=False)["E"].rates().mean())(keys)
+    eager = [nd.simulate(net, 50.0, DT, key=k, progress=False)["E"].rates().mean() for k in keys]
+    np.testing.assert_array_equal(np.asarray(rates), np.asarray(eager))
