@@ -203,4 +203,4 @@ def test_kernel_path_under_vmap_matches_eager():
     keys = jax.random.split(jax.random.key(0), 3)
     rates = jax.vmap(lambda k: nd.simulate(net, 50.0, DT, key=k, progress=False)["E"].rates().mean())(keys)
     eager = [nd.simulate(net, 50.0, DT, key=k, progress=False)["E"].rates().mean() for k in keys]
-    np.testing.assert_array_equal(np.asarray(rates), np.asarray(eager))
+    np.testing.assert_allclose(np.asarray(rates), np.asarray(eager), rtol=1e-6)  # float32 mean vs float64 mean
