@@ -6,6 +6,10 @@ A config has three sections::
     [model]                   # type = "LIF" and the model's parameters
     [[input]]                 # zero or more inputs: type = "constant" | "ornstein_uhlenbeck" | ...
 
+or, for a bundled reference network, ``[network]`` in place of ``[model]``
+(``type = "coba" | "cuba" | "brunel"`` and the factory's parameters; its ``dt`` is the
+simulation's), with each ``[[input]]`` naming its ``population``.
+
 Every error is a :class:`ConfigError` whose message names the field, what was
 expected and what was found.
 """
@@ -48,6 +52,15 @@ INPUTS = {
     "white_noise": _inputs.white_noise,
     "ornstein_uhlenbeck": _inputs.ornstein_uhlenbeck,
 }
+
+def _networks():
+    from .. import examples
+
+    return {"coba": examples.coba, "cuba": examples.cuba, "brunel": examples.brunel}
+
+
+#: Reference networks a config can name (network.type).
+NETWORKS = ("coba", "cuba", "brunel")
 
 SOLVERS = {
     "euler": _solvers.Euler,
@@ -149,6 +162,38 @@ def build_model(section: dict):
         raise ConfigError(f"model ({name}): {exc}") from None
 
 
+def build_network(section: dict, dt: float):
+    """A bundled reference network and its own inputs (dict population -> input)."""
+    if not isinstance(section, dict) or section.get("type") not in NETWORKS:
+        kind = section.get("type") if isinstance(section, dict) else None
+        raise ConfigError(f"network.type: unknown network {kind!r}; expected one of {', '.join(NETWORKS)}{_suggest(str(kind), NETWORKS)}")
+    factory = _networks()[section["type"]]
+    known = [k for k in inspect.signature(factory).parameters if k != "dt"]
+    kwargs = {k: v for k, v in section.items() if k != "type"}
+    for key in kwargs:
+        if key not in known:
+            raise ConfigError(f"network.{key}: unknown parameter of {section['type']}{_suggest(key, known)}; expected one of {', '.join(known)}")
+    try:
+        return factory(**kwargs, dt=dt)
+    except (TypeError, ValueError) as exc:
+        raise ConfigError(f"network ({section['type']}): {exc}") from None
+
+
+def _network_inputs(sections, own: dict, populations) -> dict:
+    """[[input]] tables with a ``population`` key, added to the network's own inputs."""
+    if isinstance(sections, dict):
+        sections = [sections]
+    out = {p: [v] for p, v in own.items()}
+    for i, section in enumerate(sections or []):
+        if not isinstance(section, dict) or section.get("population") not in populations:
+            found = section.get("population") if isinstance(section, dict) else None
+            raise ConfigError(f"input[{i}].population: expected one of {', '.join(populations)}; found {found!r}")
+        section = dict(section)
+        pop = section.pop("population")
+        out.setdefault(pop, []).extend(build_inputs([section]))
+    return out
+
+
 def build_inputs(sections) -> list:
     if isinstance(sections, dict):
         sections = [sections]
@@ -202,9 +247,12 @@ class RunSpec:
 
 
 def validate(config: dict) -> RunSpec:
-    unknown = [k for k in config if k not in ("simulation", "model", "input")]
+    sections = ["simulation", "model", "network", "input"]
+    unknown = [k for k in config if k not in sections]
     if unknown:
-        raise ConfigError(f"config: unknown section [{unknown[0]}]{_suggest(unknown[0], ['simulation', 'model', 'input'])}; expected simulation, model, input")
+        raise ConfigError(f"config: unknown section [{unknown[0]}]{_suggest(unknown[0], sections)}; expected simulation, model or network, input")
+    if "model" in config and "network" in config:
+        raise ConfigError("config: expected either [model] or [network], found both")
     sim = config.get("simulation")
     if not isinstance(sim, dict):
         raise ConfigError("simulation: expected a [simulation] table with duration and dt; found nothing")
@@ -233,8 +281,12 @@ def validate(config: dict) -> RunSpec:
         if solver not in SOLVERS:
             raise ConfigError(f"simulation.solver: unknown solver {solver!r}; expected one of {', '.join(SOLVERS)}")
         solver = SOLVERS[solver]()
-    model = build_model(config.get("model"))
-    inputs = build_inputs(config.get("input", []))
+    if "network" in config:
+        model, own = build_network(config["network"], dt)
+        inputs = _network_inputs(config.get("input", []), own, list(model.input_shape))
+    else:
+        model = build_model(config.get("model"))
+        inputs = build_inputs(config.get("input", []))
     for name, tau in model.time_constants().items():
         smallest = float(jnp.min(jnp.asarray(tau)))
         if dt > smallest:

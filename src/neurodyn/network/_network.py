@@ -1,0 +1,306 @@
+r"""Networks: populations plus projections, as one model for ``neurodyn.simulate``.
+
+One step of a network, in order (``DESIGN.md``):
+
+1. deliver the synaptic events due now from each delay ring buffer into the synaptic
+   state of the postsynaptic population (``model.receive``);
+2-3. advance every population with ``neurodyn.engine.advance`` and its solver (the
+   same function that runs a single model), which integrates, then applies
+   threshold, reset and refractoriness (the neuron's ``fire``);
+4. hand this step's spikes to the projections, which add their effects to the ring
+   buffers ``delay`` steps ahead (event-driven, or dense where that is faster).
+
+A spike stamped at time :math:`t_s` (the end of its step) through a synapse with delay
+:math:`d` changes the synaptic variable at exactly :math:`t_s + d`: it is delivered at the
+start of the step that begins at :math:`t_s + d`.
+"""
+
+from __future__ import annotations
+
+import dataclasses
+import warnings
+from typing import Any
+
+import equinox as eqx
+import jax
+import jax.numpy as jnp
+import numpy as np
+
+from ..connectivity import _ffi
+from ..connectivity._builders import Connectivity, Distribution
+from ..connectivity._propagate import Synapses, make_synapses, propagate
+from ..engine._model import SINGLE, AbstractDynamics, AbstractMap, advance
+from ..engine._solvers import AbstractSolver
+
+
+class Population(eqx.Module):
+    """A population: a neuron model (with synapse channels), its solver and initial values.
+
+    Args:
+        model: a population model, e.g. ``WithSynapses(LIF(n=...), {...})``.
+        init: variable -> value or distribution (``neurodyn.connectivity.normal(-55, 5)``)
+            for the initial state, drawn from the network's key.
+        solver: integrator (default the model's ``default_solver``).
+    """
+
+    model: AbstractDynamics
+    init: dict = eqx.field(static=True, default_factory=dict)
+    solver: AbstractSolver | None = None
+
+    def __check_init__(self):
+        if not isinstance(self.model, AbstractDynamics):
+            raise TypeError(f"model must be a neurodyn neuron model (AbstractDynamics), got {type(self.model).__name__}")
+
+    @property
+    def n(self) -> int:
+        return int(self.model.input_shape[0])
+
+
+@dataclasses.dataclass(frozen=True, eq=False)
+class Projection:
+    """Synapses from population ``pre`` to population ``post``.
+
+    Args:
+        pre, post: population names.
+        connectivity: a builder from ``neurodyn.connectivity``.
+        weight: per synapse: a scalar (homogeneous fast path), an array ``(n_pre, n_post)``
+            read at the connected positions, or a distribution. Unit of the target
+            channel (nS for conductances, pA for currents, mV for ``Delta``). Not needed
+            for ``from_dense``/``from_scipy``, whose matrix entries are the weights.
+        delay: ms; scalar, array ``(n_pre, n_post)`` or distribution. Delays are rounded
+            to whole steps of ``dt``: an explicit delay that is not a multiple of ``dt``
+            is rounded with a warning; delays drawn from a distribution are rounded
+            silently. Negative delays are an error.
+        target: the synapse channel of ``post`` that receives the events (e.g. ``"exc"``).
+    """
+
+    pre: str
+    post: str
+    connectivity: Connectivity
+    weight: Any = None
+    delay: Any = 0.0
+    target: str = "exc"
+
+
+class NetworkState(eqx.Module):
+    populations: dict  #: population name -> state
+    buffers: dict  #: "post.target" -> ring buffer (D, n_post)
+    step: jax.Array  #: steps taken (int32)
+
+
+def _values(name, value, csr, rng, where, dtype=float):
+    """Per-synapse values (nnz,) in storage order, or a scalar."""
+    if isinstance(value, Distribution):
+        return value.sample(rng, csr.nnz).astype(dtype)
+    if isinstance(value, jax.core.Tracer):
+        return value
+    arr = np.asarray(value)
+    if arr.ndim == 0:
+        return arr.astype(dtype)[()]
+    if arr.shape != (csr.n_pre, csr.n_post):
+        raise ValueError(
+            f"{where}: {name} must be a scalar, a distribution or an array of shape (n_pre, n_post) = "
+            f"({csr.n_pre}, {csr.n_post}), got shape {arr.shape}"
+        )
+    return arr[csr.rows(), csr.indices].astype(dtype)
+
+
+def _delay_steps(delay, dt, where, distributed):
+    d = np.asarray(delay, dtype=float)
+    if np.any(~np.isfinite(d)) or np.any(d < 0):
+        bad = d[~(d >= 0)].ravel()[0] if d.ndim else d
+        raise ValueError(f"{where}: delay must be >= 0 ms, got {float(bad)}")
+    steps = np.rint(d / dt)
+    if not distributed and np.any(np.abs(steps * dt - d) > 1e-6 * dt):
+        bad = d[np.abs(steps * dt - d) > 1e-6 * dt].ravel()[0] if d.ndim else d
+        warnings.warn(
+            f"{where}: delay {float(bad)} ms is not a multiple of dt = {dt} ms; rounded to the nearest step",
+            stacklevel=4,
+        )
+    return steps.astype(np.int64)
+
+
+def _choose_mode(propagation, n_pre, n_post, rows):
+    if propagation in ("dense", "jax"):
+        return propagation
+    if propagation == "event":
+        return "kernel" if jax.default_backend() == "cpu" and _ffi.available() else "jax"
+    # auto: dense on accelerators while the matrix is small enough, else event-driven
+    if jax.default_backend() != "cpu":
+        return "dense" if n_pre * n_post * rows <= 2**26 else "jax"
+    return "kernel" if _ffi.available() else ("dense" if n_pre * n_post * rows <= 2**16 else "jax")
+
+
+class Network(AbstractMap):
+    r"""Populations and projections as one model for ``neurodyn.simulate``.
+
+    Args:
+        populations: name -> :class:`Population` (or a population model).
+        projections: list of :class:`Projection`.
+        dt: the time step (ms) the delays are expressed in; ``simulate`` must use it.
+        seed: integer seed for drawing the connectivity, weights and delays.
+        propagation: ``"auto"`` (C++ event-driven kernel on CPU, dense matrices on GPU
+            for small networks, pure-JAX event-driven otherwise), ``"event"``,
+            ``"jax"`` (pure-JAX event-driven), or ``"dense"``.
+
+    Inputs are a dict population -> input; records name ``"<population>.<variable>"``
+    (``"E.V_m"``, ``"E.g_exc"``) and ``"spikes"`` (every population).
+
+    Example::
+
+        from neurodyn.connectivity import ExpCurrent, WithSynapses, fixed_probability
+        E = WithSynapses(nd.neurons.LIF(n=800, tau_m=20.0), {"exc": ExpCurrent(tau=5.0)})
+        net = nd.Network({"E": E}, [nd.Projection("E", "E", fixed_probability(0.1), weight=20.0, delay=1.5)])
+        res = nd.simulate(net, 1000.0, 0.1, inputs={"E": nd.inputs.constant(400.0)})
+    """
+
+    populations: dict
+    synapses: tuple
+    routes: tuple = eqx.field(static=True)  # per projection: (pre, post, target)
+    buffers: tuple = eqx.field(static=True)  # (post, target, D)
+    dt: float = eqx.field(static=True)
+
+    def __init__(self, populations, projections=(), *, dt: float = 0.1, seed: int = 0, propagation: str = "auto"):
+        if not isinstance(populations, dict) or not populations:
+            raise TypeError(f"populations must be a non-empty dict name -> Population, got {type(populations).__name__}")
+        if not (isinstance(dt, (int, float)) and dt > 0):
+            raise ValueError(f"dt must be > 0 ms, got {dt!r}")
+        if propagation not in ("auto", "event", "jax", "dense"):
+            raise ValueError(f"propagation must be one of auto, event, jax, dense, got {propagation!r}")
+        pops = {}
+        for name, pop in populations.items():
+            if not isinstance(name, str) or "." in name:
+                raise ValueError(f"population names must be strings without '.', got {name!r}")
+            pops[name] = pop if isinstance(pop, Population) else Population(pop)
+        dtype = jnp.result_type(float)
+        synapses, routes, depth = [], [], {}
+        for j, proj in enumerate(projections):
+            if not isinstance(proj, Projection):
+                raise TypeError(f"projections[{j}] must be a neurodyn.Projection, got {type(proj).__name__}")
+            where = f"projection {proj.pre}->{proj.post}"
+            for end in (proj.pre, proj.post):
+                if end not in pops:
+                    raise ValueError(f"{where}: unknown population {end!r}; expected one of {', '.join(pops)}")
+            targets = getattr(pops[proj.post].model, "synapse_targets", ())
+            if proj.target not in targets:
+                raise ValueError(
+                    f"{where}: target {proj.target!r} is not a synapse channel of {proj.post!r}; "
+                    f"expected one of {', '.join(targets) or '(none: wrap the neuron in WithSynapses)'}"
+                )
+            if not isinstance(proj.connectivity, Connectivity):
+                raise TypeError(f"{where}: connectivity must be a neurodyn.connectivity builder, got {type(proj.connectivity).__name__}")
+            rng = np.random.default_rng([seed, j])
+            n_pre, n_post = pops[proj.pre].n, pops[proj.post].n
+            csr = proj.connectivity.build(n_pre, n_post, rng, proj.pre == proj.post)
+            if proj.connectivity.values() is not None:
+                if proj.weight is not None:
+                    raise ValueError(f"{where}: weight must be None with {type(proj.connectivity).__name__} (the matrix holds the weights)")
+                weight = csr.weights
+            else:
+                if proj.weight is None:
+                    raise ValueError(f"{where}: weight is required (a scalar, an array (n_pre, n_post) or a distribution)")
+                weight = _values("weight", proj.weight, csr, rng, where, dtype)
+            delay = _values("delay", proj.delay, csr, rng, where)
+            steps = _delay_steps(delay, dt, where, isinstance(proj.delay, Distribution))
+            if steps.ndim and csr.nnz and np.all(steps == steps[0]):
+                steps = steps[0]
+            elif steps.ndim and csr.nnz == 0:
+                steps = np.int64(0)
+            rows = 1 if np.ndim(steps) == 0 else int(steps.max()) + 1
+            mode = _choose_mode(propagation, n_pre, n_post, rows)
+            synapses.append(make_synapses(csr, weight, steps, mode, dtype))
+            routes.append((proj.pre, proj.post, proj.target))
+            key = (proj.post, proj.target)
+            depth[key] = max(depth.get(key, 1), int(np.max(steps, initial=0)) + 1)
+        self.populations = pops
+        self.synapses = tuple(synapses)
+        self.routes = tuple(routes)
+        self.buffers = tuple((post, target, D) for (post, target), D in depth.items())
+        self.dt = float(dt)
+
+    # -- the engine protocol ----------------------------------------------------
+    @property
+    def input_shape(self):
+        return {name: (pop.n,) for name, pop in self.populations.items()}
+
+    def time_constants(self):
+        return {f"{p}.{k}": v for p, pop in self.populations.items() for k, v in pop.model.time_constants().items()}
+
+    def init_state(self, key):
+        keys = jax.random.split(key, len(self.populations))
+        states = {}
+        for k, (name, pop) in zip(keys, self.populations.items()):
+            k_model, k_init = jax.random.split(k)
+            state = pop.model.init_state(k_model)
+            for j, (var, value) in enumerate(sorted(pop.init.items())):
+                current = pop.model.read(state, var)
+                if isinstance(value, Distribution):
+                    value = value.draw(jax.random.fold_in(k_init, j), current.shape, current.dtype)
+                state = _set(state, var, jnp.broadcast_to(jnp.asarray(value, current.dtype), current.shape))
+            states[name] = state
+        dtype = jnp.result_type(float)
+        buffers = {f"{post}.{target}": jnp.zeros((D, self.populations[post].n), dtype) for post, target, D in self.buffers}
+        return NetworkState(states, buffers, jnp.zeros((), jnp.int32))
+
+    def step(self, state, t, dt, drive, key):
+        if not isinstance(dt, jax.core.Tracer) and abs(float(dt) - self.dt) > 1e-9 * self.dt:
+            raise ValueError(f"dt: this network was built for dt = {self.dt} ms (its delays are in steps), got dt = {dt} ms")
+        i = state.step
+        pops = dict(state.populations)
+        buffers = dict(state.buffers)
+        # 1. deliver the events due now
+        for post, target, D in self.buffers:
+            name = f"{post}.{target}"
+            row = 0 if D == 1 else i % D
+            buf = buffers[name]
+            pops[post] = self.populations[post].model.receive(pops[post], target, buf[row])
+            buffers[name] = buf.at[row].set(0)
+        # 2-3. advance every population (integrate, threshold, reset, refractoriness)
+        spikes = {}
+        keys = jax.random.split(key, len(self.populations))
+        for k, (name, pop) in zip(keys, self.populations.items()):
+            solver = pop.solver if pop.solver is not None else pop.model.default_solver
+            pops[name], fired = advance(pop.model, pops[name], t, dt, lambda s, name=name: drive(s)[name], k, solver)
+            spikes[name] = fired.get(SINGLE, jnp.zeros((pop.n,), bool))
+        # 4. schedule this step's spikes
+        for syn, (pre, post, target) in zip(self.synapses, self.routes):
+            name = f"{post}.{target}"
+            buffers[name] = propagate(syn, spikes[pre], buffers[name], i)
+        return NetworkState(pops, buffers, i + 1), spikes
+
+    def read(self, state, name: str):
+        pop, _, var = name.partition(".")
+        if pop not in self.populations or not var:
+            raise ValueError(
+                f"record: network variables are named '<population>.<variable>' with population one of "
+                f"{', '.join(self.populations)}, got {name!r}"
+            )
+        return self.populations[pop].model.read(state.populations[pop], var)
+
+    # -- conveniences -------------------------------------------------------------
+    @property
+    def sizes(self) -> dict:
+        return {name: pop.n for name, pop in self.populations.items()}
+
+    @property
+    def n_synapses(self) -> int:
+        """Number of synapses over all projections."""
+        return sum(s.nnz for s in self.synapses)
+
+    @property
+    def propagation(self) -> tuple:
+        """The propagation path each projection uses (``"kernel"``, ``"jax"`` or ``"dense"``)."""
+        return tuple(s.mode for s in self.synapses)
+
+
+def _set(state, var, value):
+    if var in getattr(state, "__dataclass_fields__", {}):
+        return eqx.tree_at(lambda s: getattr(s, var), state, value)
+    if var.startswith("g_") and var[2:] in getattr(state, "g", {}):
+        return eqx.tree_at(lambda s: s.g[var[2:]], state, value)
+    if hasattr(state, "neuron"):
+        return eqx.tree_at(lambda s: s.neuron, state, _set(state.neuron, var, value))
+    raise ValueError(f"init: unknown variable {var!r}")
+
+
+__all__ = ["Network", "Population", "Projection", "NetworkState", "Synapses"]

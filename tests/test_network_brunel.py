@@ -1,0 +1,38 @@
+"""Brunel (2000, J Comput Neurosci 8:183) presets land in their regimes (Fig. 8 points:
+SR g=3, nu_ext/nu_thr=2; AI g=5, 2; SI fast g=6, 4; SI slow g=4.5, 0.9), classified from
+the population-rate spectrum and the CV of inter-spike intervals.
+
+Scaled to N_E = 4,000 (C_E = 400) to keep the test short; the classifier was checked at
+N_E = 10,000 too (see ``neurodyn.examples.classify_brunel``). Run with another seed than
+the one used to set the classifier's thresholds.
+"""
+
+import jax
+import pytest
+
+import neurodyn as nd
+
+N_E, DURATION, T0 = 4000, 500.0, 100.0
+
+
+@pytest.mark.parametrize("regime", ["SR", "AI", "SI_fast", "SI_slow"])
+def test_brunel_preset_lands_in_its_regime(regime):
+    net, inputs = nd.examples.brunel(regime, n_e=N_E, seed=1)
+    res = nd.simulate(net, DURATION, net.dt, inputs=inputs, key=jax.random.key(1), progress=False)
+    s = res["E"].spikes
+    label, stats = nd.examples.classify_brunel(s.times, s.indices, N_E, T0, DURATION)
+    assert label == regime, stats
+    if regime == "SR":
+        assert stats["rate"] > 100.0  # near-saturated, regular firing
+    if regime == "SI_slow":
+        assert stats["rate"] < 20.0 and stats["f_peak"] < 60.0  # low rates, slow global oscillation
+
+
+def test_brunel_connectivity_is_fixed_indegree():
+    net, _ = nd.examples.brunel("AI", n_e=400, epsilon=0.1)
+    import numpy as np
+
+    for syn, (pre, post, _t) in zip(net.synapses, net.routes):
+        counts = np.bincount(np.asarray(syn.indices), minlength=net.sizes[post])
+        assert np.all(counts == (40 if pre == "E" else 10))
+        assert syn.delay == 15  # 1.5 ms at dt = 0.1 ms
