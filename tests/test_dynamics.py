@@ -245,3 +245,16 @@ def test_any_model_with_a_vector_field():
     assert len(fp) == 1 and fp.points[0, 0] > 1.0
     J = dyn.jacobian(ode, jnp.array([0.5]), drive=jnp.array([0.0]))
     np.testing.assert_allclose(np.asarray(J), [[1 - 3 * 0.25]])
+
+
+def test_trajectories_match_the_exact_linear_solution(x64):
+    import scipy.linalg
+
+    from neurodyn.analysis.dynamics import trajectories
+
+    A = np.array([[-0.2, 1.0], [-1.0, -0.2]])
+    starts = np.array([[1.0, 0.0], [0.0, 2.0], [-1.0, 0.5]])
+    t, x = trajectories(lambda y: jnp.asarray(A) @ y, starts, duration=10.0, dt=0.01, every=5)
+    assert x.shape == (3, len(t), 2) and t[-1] == pytest.approx(10.0)
+    exact = np.stack([[scipy.linalg.expm(A * tk) @ s for tk in t] for s in starts])
+    np.testing.assert_allclose(np.asarray(x), exact, atol=1e-9)

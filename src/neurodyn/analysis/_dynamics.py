@@ -20,6 +20,8 @@ import jax.numpy as jnp
 import numpy as np
 from jax.flatten_util import ravel_pytree
 
+from ..engine import ODE, RK4, simulate
+
 __all__ = [
     "as_vector_field", "jacobian", "classify", "fixed_points", "FixedPoints", "nullclines",
     "phase_portrait", "PhasePortrait", "trajectories", "continuation", "Branch",
@@ -265,11 +267,8 @@ def fixed_points(system, starts=None, *, bounds=None, n_starts: int = 64, key=No
 
 # ---------------------------------------------------------------------------- trajectories
 def _rk4_step(f, x, dt):
-    k1 = f(x)
-    k2 = f(x + 0.5 * dt * k1)
-    k3 = f(x + 0.5 * dt * k2)
-    k4 = f(x + dt * k3)
-    return x + dt / 6.0 * (k1 + 2 * k2 + 2 * k3 + k4)
+    """One step of the engine's RK4 for an autonomous ``f(x)``."""
+    return RK4().step(lambda t, y: f(y), 0.0, x, dt)
 
 
 def trajectories(system, x0, duration: float, dt: float, drive=None, every: int = 1):
@@ -291,15 +290,12 @@ def trajectories(system, x0, duration: float, dt: float, drive=None, every: int 
     x0 = jnp.asarray(x0, jnp.result_type(float))
     single = x0.ndim == 1
     x0 = jnp.atleast_2d(x0)
-    n_steps = int(round(duration / dt))
-    n_keep = n_steps // every
+    n_keep = int(round(duration / dt)) // every
 
-    def run(x):
-        def block(x, _):
-            x_end = jax.lax.fori_loop(0, every, lambda _, y: _rk4_step(f, y, dt), x)
-            return x_end, x_end
-        _, xs = jax.lax.scan(block, x, None, length=n_keep)
-        return jnp.concatenate([x[None], xs])
+    def run(x):  # the engine's loop, one compiled scan per batch of starts
+        res = simulate(ODE(lambda t, y, u: f(y), x), n_keep * every * dt, dt, solver=RK4(),
+                       record=["y"], record_every=every, progress=False)
+        return jnp.concatenate([res.traces["y"], res.final_state.y[None]])
 
     xs = jax.jit(jax.vmap(run))(x0)
     t = np.arange(n_keep + 1) * every * dt
