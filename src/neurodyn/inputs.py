@@ -23,6 +23,7 @@ import jax.numpy as jnp
 import numpy as np
 
 from ._params import check_nonnegative, check_positive
+from .engine._random import normal
 
 __all__ = [
     "AbstractInput",
@@ -275,7 +276,7 @@ class WhiteNoise(_Noise):
         return jnp.zeros(self._shape(shape))
 
     def update(self, state, t, dt, key):
-        return jax.random.normal(key, state.shape, state.dtype)
+        return normal(key, state.shape, state.dtype)
 
     def value(self, state, t, dt):
         return self.mean + self.sigma * state / jnp.sqrt(dt)
@@ -306,7 +307,7 @@ class OrnsteinUhlenbeck(_Noise):
     def update(self, state, t, dt, key):
         decay = jnp.exp(-dt / self.tau)
         kick = self.sigma * jnp.sqrt(-jnp.expm1(-2 * dt / self.tau))
-        return self.mean + (state - self.mean) * decay + kick * jax.random.normal(key, state.shape, state.dtype)
+        return self.mean + (state - self.mean) * decay + kick * normal(key, state.shape, state.dtype)
 
     def value(self, state, t, dt):
         return state

@@ -14,6 +14,8 @@ import equinox as eqx
 import jax
 import jax.numpy as jnp
 
+from ._random import normal
+
 
 def _axpy(a, x, y):
     """y + a * x over matching PyTrees."""
@@ -104,7 +106,7 @@ class EulerMaruyama(AbstractSolver):
         g_leaves = treedef.flatten_up_to(gy)
         keys = jax.random.split(key, len(leaves))
         out = [
-            yi if gi is None else yi + gi * jnp.sqrt(dt) * jax.random.normal(k, yi.shape, yi.dtype)
+            yi if gi is None else yi + gi * jnp.sqrt(dt) * normal(k, yi.shape, yi.dtype)
             for yi, gi, k in zip(leaves, g_leaves, keys)
         ]
         return jax.tree.unflatten(treedef, out)

@@ -1,0 +1,51 @@
+"""Gaussian noise for the time loop: counter-based and cheap.
+
+``normal(key, shape)`` is what every per-step noise draw in neurodyn uses (white-noise
+and Ornstein-Uhlenbeck inputs, Euler-Maruyama). On CPU it is the C++ kernel
+``neurodyn/_native/normal.cc``: Philox4x32-10 (Salmon et al. 2011) of a block counter
+under the key's two 32-bit words, turned into normals by Box-Muller, about 1-2 ns per
+value on one core against 8-15 ns for ``jax.random.normal`` (``benchmarks/RESULTS.md``).
+Values are float32, cast to the requested dtype, so float64 runs see the same noise as
+float32 runs. On other platforms, or without a C++ compiler, it is
+``jax.random.normal(key, shape, dtype)``: the same distribution, another stream.
+"""
+
+from __future__ import annotations
+
+import math
+
+import jax
+import jax.numpy as jnp
+
+from .. import _native
+
+
+def key_words(key) -> jax.Array:
+    """The two uint32 words of a (typed) key that seed one draw, shape ``key.shape + (2,)``."""
+    if jax.dtypes.issubdtype(key.dtype, jax.dtypes.prng_key):
+        data = jax.random.key_data(key)
+        if data.shape[-1] == 2 and data.dtype == jnp.uint32:
+            return data
+        return jax.random.bits(key, (2,), jnp.uint32)
+    return jnp.asarray(key, jnp.uint32)[..., :2]  # raw uint32 keys
+
+
+def _normal_kernel(words, n: int):
+    call = jax.ffi.ffi_call(
+        "neurodyn_normal_f32", jax.ShapeDtypeStruct(words.shape[:-1] + (n,), jnp.float32), vmap_method="broadcast_all"
+    )
+    return call(words)
+
+
+def normal(key, shape=(), dtype=jnp.float32) -> jax.Array:
+    """Standard normal values of ``shape``, a pure function of ``key`` (see module doc)."""
+    shape = tuple(shape)
+    n = math.prod(shape)
+    if n == 0:
+        return jnp.zeros(shape, dtype)
+    words = key_words(key)
+    if not _native.available():
+        return jax.random.normal(key, shape, dtype)
+    fallback = lambda w: jax.random.normal(key, shape, jnp.float32).reshape(-1)  # noqa: E731
+    x = jax.lax.platform_dependent(words, cpu=lambda w: _normal_kernel(w, n), default=fallback)
+    return x.reshape(shape).astype(dtype)
