@@ -1,5 +1,5 @@
 """10,000 independent neurons of each model under noisy current, 1 s of biological time at
-dt = 0.1 ms (0.01 ms for the Hodgkin–Huxley family): neurodyn vs Brian2 cpp_standalone.
+dt = 0.1 ms (0.01 ms for the Hodgkin–Huxley family: squid and Traub–Miles): neurodyn vs Brian2 cpp_standalone.
 
     python benchmarks/neuron_models.py [--n 10000] [--models AdEx HodgkinHuxley ...] [--no-brian2] [--constant]
 
@@ -50,6 +50,11 @@ MODELS = {
                du/dt = 0.02*(0.2*v - u)/ms : 1""",
         threshold="v >= 30", reset="v = -65; u += 8", refractory=False, method="euler",
         init=dict(v="-70", u="-14"), ns=dict(), dt=0.1, mu=10.0, sigma=5.0),
+    "QIF": dict(
+        nd=("QIF", dict()),
+        eqs="dv/dt = (g_L*(v - E_L)*(v - V_c)/(V_c - E_L) + I_in)/C_m : volt",
+        threshold="v >= 0*mV", reset="v = -60*mV", refractory=False, method="euler",
+        init=dict(v="-70*mV"), ns=dict(E_L=-70, V_c=-50, g_L=10, C_m=200), dt=0.1, mu=100.0, sigma=100.0),
     "HodgkinHuxley": dict(
         nd=("HodgkinHuxley", dict()),
         eqs="""dv/dt = (gNa*m**3*h*(ENa - v) + gK*n**4*(EK - v) + gL*(EL - v) + I_in)/Cm : volt
@@ -65,9 +70,24 @@ MODELS = {
         threshold="v >= 0*mV", reset="", refractory="v >= 0*mV", method="exponential_euler",
         init=dict(v="-65*mV", m="0.0529", h="0.5961", n="0.3177"),
         ns=dict(gNa=12000, gK=3600, gL=30, ENa=50, EK=-77, EL=-54.387, Cm=100), dt=0.01, mu=700.0, sigma=300.0),
+    "TraubMiles": dict(
+        nd=("TraubMiles", dict()),
+        eqs="""dv/dt = (gNa*m**3*h*(ENa - v) + gK*n**4*(EK - v) + gL*(EL - v) + I_in)/Cm : volt
+               dm/dt = am*(1 - m) - bm*m : 1
+               dh/dt = ah*(1 - h) - bh*h : 1
+               dn/dt = an*(1 - n) - bn*n : 1
+               am = 0.32/mV*(13*mV - v + VT)/(exp((13*mV - v + VT)/(4*mV)) - 1)/ms : Hz
+               bm = 0.28/mV*(v - VT - 40*mV)/(exp((v - VT - 40*mV)/(5*mV)) - 1)/ms : Hz
+               ah = 0.128*exp((17*mV - v + VT)/(18*mV))/ms : Hz
+               bh = 4/(1 + exp((40*mV - v + VT)/(5*mV)))/ms : Hz
+               an = 0.032/mV*(15*mV - v + VT)/(exp((15*mV - v + VT)/(5*mV)) - 1)/ms : Hz
+               bn = 0.5*exp((10*mV - v + VT)/(40*mV))/ms : Hz""",
+        threshold="v >= 0*mV", reset="", refractory="v >= 0*mV", method="exponential_euler",
+        init=dict(v="-60*mV", m="am/(am + bm)", h="ah/(ah + bh)", n="an/(an + bn)"),
+        ns=dict(gNa=20000, gK=6000, gL=10, ENa=50, EK=-90, EL=-60, Cm=200, VT=-63), dt=0.01, mu=200.0, sigma=300.0),
 }
 
-UNITS = dict(E_L="mV", V_T="mV", ENa="mV", EK="mV", EL="mV", tau_m="ms", tau_w="ms", C_m="pF", Cm="pF",
+UNITS = dict(E_L="mV", V_T="mV", V_c="mV", VT="mV", ENa="mV", EK="mV", EL="mV", tau_m="ms", tau_w="ms", C_m="pF", Cm="pF",
              g_L="nS", gNa="nS", gK="nS", gL="nS", a="nS")
 
 
