@@ -179,7 +179,8 @@ def test_bad_record_name_is_named():
 def test_without_a_compiler_networks_fall_back_to_pure_jax(monkeypatch):
     from neurodyn import _native
 
-    monkeypatch.setattr(_native, "_state", {"ok": False, "reason": "no C++ compiler found"})
+    monkeypatch.setattr(_native, "_state", {})
+    monkeypatch.setenv("NEURODYN_NO_KERNEL", "1")
     assert not nd.connectivity.kernel_available()
     net = _small_coba("auto")
     assert set(net.propagation) <= {"jax", "dense"}

@@ -1,15 +1,16 @@
 """neurodyn's C++ kernels (``*.cc`` here), compiled on first use and called through the XLA FFI.
 
-The sources are compiled together into one library with the system C++ compiler against
-``jax.ffi.include_dir()``, tuned for this CPU (``-march=native``), into a cache folder
-(``$NEURODYN_KERNEL_CACHE``, default ``~/.cache/neurodyn/kernels``) keyed by the sources,
-the flags, the JAX version and the CPU. Targets are registered for platform ``"cpu"``
-only. Without a compiler (or with ``NEURODYN_NO_KERNEL=1``) :func:`available` is False
-and every caller uses its pure-JAX twin, which computes the same numbers.
+Each source is compiled on the first use of its kernel (a few seconds, once per machine)
+with the system C++ compiler against ``jax.ffi.include_dir()``, tuned for this CPU
+(``-march=native``), into a cache folder (``$NEURODYN_KERNEL_CACHE``, default
+``~/.cache/neurodyn/kernels``) keyed by the source, the flags, the JAX version and the
+CPU. Targets are registered for platform ``"cpu"`` only. Without a compiler (or with
+``NEURODYN_NO_KERNEL=1``) :func:`available` is False and callers use pure JAX.
 
-Kernels: ``propagate.cc`` (event-driven synaptic propagation, used by
-:mod:`neurodyn.connectivity`) and ``normal.cc`` (the engine's Gaussian noise,
-:mod:`neurodyn.engine._random`).
+Kernels (:data:`KERNELS`): ``propagate`` (event-driven synaptic propagation, used by
+:mod:`neurodyn.connectivity`; its JAX fallback gives identical results) and ``normal``
+(the engine's Gaussian noise, :mod:`neurodyn.engine._random`; falls back to
+``jax.random.normal``).
 """
 
 from __future__ import annotations
@@ -25,8 +26,8 @@ from pathlib import Path
 
 import jax
 
-SOURCES = sorted(Path(__file__).parent.glob("*.cc"))
-TARGETS = ("neurodyn_propagate_f32", "neurodyn_propagate_f64", "neurodyn_normal_f32")
+#: kernel name -> the FFI targets its source ``<name>.cc`` defines
+KERNELS = {"propagate": ("neurodyn_propagate_f32", "neurodyn_propagate_f64"), "normal": ("neurodyn_normal_f32",)}
 _FLAGS = ["-O3", "-std=c++17", "-shared", "-fPIC", "-fno-math-errno", "-ffp-contract=off"]
 _state: dict = {}
 
@@ -47,53 +48,53 @@ def _cpu_id() -> bytes:
     return ident.encode()
 
 
-def _build(compiler: str, out: str, native: bool) -> subprocess.CompletedProcess:
+def _build(compiler: str, source: Path, out: str, native: bool) -> subprocess.CompletedProcess:
     flags = _FLAGS + (["-march=native"] if native else [])
-    cmd = [compiler, *flags, f"-I{jax.ffi.include_dir()}", *map(str, SOURCES), "-o", out]
+    cmd = [compiler, *flags, f"-I{jax.ffi.include_dir()}", str(source), "-o", out]
     return subprocess.run(cmd, capture_output=True, text=True)
 
 
-def _compile() -> Path:
+def _compile(name: str) -> Path:
     compiler = os.environ.get("CXX") or shutil.which("g++") or shutil.which("c++") or shutil.which("clang++")
     if compiler is None:
         raise RuntimeError("no C++ compiler found (g++, c++ or clang++)")
+    source = Path(__file__).with_name(f"{name}.cc")
     h = hashlib.sha256(" ".join(_FLAGS).encode() + jax.__version__.encode() + str(jax.ffi.include_dir()).encode())
-    for source in SOURCES:
-        h.update(source.read_bytes())
+    h.update(source.read_bytes())
     h.update(_cpu_id())
-    lib = _cache_dir() / f"neurodyn_kernels_{h.hexdigest()[:16]}.so"
+    lib = _cache_dir() / f"neurodyn_{name}_{h.hexdigest()[:16]}.so"
     if lib.exists():
         return lib
     lib.parent.mkdir(parents=True, exist_ok=True)
     fd, tmp = tempfile.mkstemp(suffix=".so", dir=lib.parent)
     os.close(fd)
-    proc = _build(compiler, tmp, native=True)
+    proc = _build(compiler, source, tmp, native=True)
     if proc.returncode != 0:  # a compiler without -march=native
-        proc = _build(compiler, tmp, native=False)
+        proc = _build(compiler, source, tmp, native=False)
     if proc.returncode != 0:
         os.unlink(tmp)
-        raise RuntimeError(f"compiling neurodyn's kernels failed: {proc.stderr.strip()[:500]}")
+        raise RuntimeError(f"compiling the {name} kernel failed: {proc.stderr.strip()[:500]}")
     os.replace(tmp, lib)  # atomic: concurrent first uses see a whole library or none
     return lib
 
 
-def available() -> bool:
-    """True when the C++ kernels are compiled, loaded and registered (once per process)."""
-    if "ok" not in _state:
+def available(name: str) -> bool:
+    """True when kernel ``name`` is compiled, loaded and registered (tried once per process)."""
+    if name not in _state:
         if os.environ.get("NEURODYN_NO_KERNEL"):
-            _state.update(ok=False, reason="disabled by NEURODYN_NO_KERNEL")
+            _state[name] = (False, "disabled by NEURODYN_NO_KERNEL")
             return False
         try:
-            lib = ctypes.cdll.LoadLibrary(str(_compile()))
-            for name in TARGETS:
-                jax.ffi.register_ffi_target(name, jax.ffi.pycapsule(getattr(lib, name)), platform="cpu")
-            _state.update(ok=True, reason="", lib=lib)
-        except Exception as exc:  # noqa: BLE001 - any failure means: use the pure-JAX twins
-            _state.update(ok=False, reason=str(exc))
-    return _state["ok"]
+            lib = ctypes.cdll.LoadLibrary(str(_compile(name)))
+            for target in KERNELS[name]:
+                jax.ffi.register_ffi_target(target, jax.ffi.pycapsule(getattr(lib, target)), platform="cpu")
+            _state[name] = (True, "", lib)
+        except Exception as exc:  # noqa: BLE001 - any failure means: use pure JAX
+            _state[name] = (False, str(exc))
+    return _state[name][0]
 
 
-def unavailable_reason() -> str:
-    """Why :func:`available` is False ('' when it is True)."""
-    available()
-    return _state["reason"]
+def unavailable_reason(name: str) -> str:
+    """Why :func:`available` is False for kernel ``name`` ('' when it is True)."""
+    available(name)
+    return _state[name][1]

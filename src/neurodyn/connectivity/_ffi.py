@@ -10,10 +10,18 @@ import jax
 import jax.numpy as jnp
 import numpy as np
 
-from .._native import available as available
-from .._native import unavailable_reason as unavailable_reason
+from .. import _native
 
 _TARGETS = {np.dtype(np.float32): "neurodyn_propagate_f32", np.dtype(np.float64): "neurodyn_propagate_f64"}
+
+
+def available() -> bool:
+    """True when the C++ propagation kernel is compiled and registered."""
+    return _native.available("propagate")
+
+
+def unavailable_reason() -> str:
+    return _native.unavailable_reason("propagate")
 
 
 def propagate(spikes, indptr, indices, weights, delays, buffer, first, n_post: int, delay: int):

@@ -44,7 +44,7 @@ def normal(key, shape=(), dtype=jnp.float32) -> jax.Array:
     if n == 0:
         return jnp.zeros(shape, dtype)
     words = key_words(key)
-    if not _native.available():
+    if not _native.available("normal"):
         return jax.random.normal(key, shape, dtype)
     fallback = lambda w: jax.random.normal(key, shape, jnp.float32).reshape(-1)  # noqa: E731
     x = jax.lax.platform_dependent(words, cpu=lambda w: _normal_kernel(w, n), default=fallback)
