@@ -87,9 +87,9 @@ def test_gram_dense_fallback_and_cost_choice(monkeypatch):
     monkeypatch.setattr(cc, "DENSE_MAC_S", 0.0)  # the dense product is always cheaper
     np.testing.assert_array_equal(corr._gram(st, 2.0, False, None, None)[0], ref)
     # the choice: sparse for few entries per bin, planes for many (binary: one plane, exact)
-    levels = np.array([0, 10_000])
-    assert cc.choose_planes(1000, 1563, levels, 0.1)[0] == 0
-    assert cc.choose_planes(1000, 157, np.array([0, 950_000, 4_500, 150, 4]), 95.0)[0] == 1
+    assert cc.choose_planes(1000, 1563, np.array([0, 10_000]), 0.1)[0] == 0  # by bit length of the counts
+    assert cc.choose_planes(1000, 157, np.array([0, 950_000, 4_650, 4]), 95.0)[0] == 1
+    assert cc.choose_planes(1000, 157, np.array([0, 950_000]), 95.0)[0] == 1  # binary
 
 
 def test_numpy_and_compiled_paths_agree(monkeypatch):

@@ -81,10 +81,11 @@ def _kept(t, b, n_bins, restrict, t_lo, t_hi):
 def binned_entries(times, offsets, n_units, t0, inv, n_bins, restrict, t_lo, t_hi, binary):
     """The occupied bins of every row, as ``._binning.binned_keys`` + ``runs``.
 
-    Returns ``(entry_offsets, col, cnt, n_kept)``: the entries of row ``r`` (``trial *
-    n_units + unit``) are ``entry_offsets[r]:entry_offsets[r + 1]``, with column ``trial *
-    n_bins + bin`` (trials are extra bins) and count (clipped to 1 when ``binary``), in bin
-    order; ``n_kept[r]`` is the row's number of binned spikes.
+    Returns ``(entry_offsets, col, cnt, n_kept, lengths)``: the entries of row ``r``
+    (``trial * n_units + unit``) are ``entry_offsets[r]:entry_offsets[r + 1]``, with column
+    ``trial * n_bins + bin`` (trials are extra bins) and count (clipped to 1 when
+    ``binary``), in bin order; ``n_kept[r]`` is the row's number of binned spikes and
+    ``lengths[b]`` the number of entries whose count has bit length ``b``.
     """
     n_rows = offsets.size - 1
     n_ent = np.zeros(n_rows + 1, np.int64)
@@ -107,6 +108,7 @@ def binned_entries(times, offsets, n_units, t0, inv, n_bins, restrict, t_lo, t_h
     total = eoff[n_rows]
     col = np.empty(total, np.int64)
     cnt = np.empty(total, np.int64)
+    lengths = np.zeros((n_rows, 64), np.int64)
     for r in prange(n_rows):
         base = (r // n_units) * n_bins
         e = eoff[r] - 1
@@ -123,7 +125,14 @@ def binned_entries(times, offsets, n_units, t0, inv, n_bins, restrict, t_lo, t_h
                 prev = b
             elif not binary:
                 cnt[e] += 1
-    return eoff, col, cnt, n_kept
+        for e in range(eoff[r], eoff[r + 1]):  # bit lengths of the counts
+            c = cnt[e]
+            bits = 0
+            while c:
+                c >>= 1
+                bits += 1
+            lengths[r, bits] += 1
+    return eoff, col, cnt, n_kept, lengths.sum(axis=0)
 
 
 @njit(**_OPTS)
@@ -219,8 +228,7 @@ def gram_sparse(eoff, col, cnt, n_units, n_cols, block, A):
     """``X X^T`` from the columns (bins) of ``X``: ``A[c]`` (one per thread, each taking a
     range of columns) receives the upper triangle, ``x_a x_b`` for every pair of entries
     ``a, b`` of a column. The columns are taken ``block`` at a time, copied
-    column-compressed (units sorted) into buffers that stay in cache, and multiplied row by
-    row, so that each row of ``A[c]`` stays in cache too.
+    column-compressed (units sorted) into buffers that stay in cache.
     """
     n_rows = eoff.size - 1
     n_chunks = A.shape[0]
@@ -236,7 +244,6 @@ def gram_sparse(eoff, col, cnt, n_units, n_cols, block, A):
         cap = 1024
         cu = np.empty(cap, np.int32)
         cx = np.empty(cap, np.int32)
-        pos = np.empty(cap, np.int64)
         stop = np.empty(n_rows, np.int64)
         for blk in range(b0, b1):
             k0 = blk * block
@@ -255,26 +262,30 @@ def gram_sparse(eoff, col, cnt, n_units, n_cols, block, A):
                 cap = 2 * m
                 cu = np.empty(cap, np.int32)
                 cx = np.empty(cap, np.int32)
-                pos = np.empty(cap, np.int64)
             nxt = ptr[:k1 - k0].copy()
-            i = 0
             for r in range(n_rows):
                 u = r % n_units
                 for e in range(cur[r], stop[r]):
                     q = nxt[col[e] - k0]
                     cu[q] = u
                     cx[q] = cnt[e]
-                    pos[i] = q  # entries in row order -> their place in the columns
-                    i += 1
                     nxt[col[e] - k0] = q + 1
-            i = 0
-            for r in range(n_rows):
-                row = Ac[r % n_units]
-                for e in range(cur[r], stop[r]):
-                    q = pos[i]
-                    i += 1
-                    x = np.int64(cx[q])
-                    hi = ptr[col[e] - k0 + 1]
-                    for b in range(q, hi):  # units are sorted within a column: cu[b] >= unit
+            for k in range(k1 - k0):
+                hi = ptr[k + 1]
+                for a in range(ptr[k], hi):
+                    row = Ac[cu[a]]
+                    x = np.int64(cx[a])
+                    for b in range(a, hi):  # units are sorted within a column: cu[b] >= cu[a]
                         row[cu[b]] += x * cx[b]
+            for r in range(n_rows):
                 cur[r] = stop[r]
+
+
+@njit(parallel=True, boundscheck=False, cache=True, nogil=True, error_model="numpy")
+def center(S, n, T, d):
+    """In place ``S[i, j] = (S[i, j] - n_i n_j / T) / (d_i d_j)``, NumPy's order of operations
+    (covariance: ``d = sqrt(T - 1)``; correlation: ``d`` the standard deviations, 0 -> NaN)."""
+    m = S.shape[0]
+    for i in prange(m):
+        for j in range(m):
+            S[i, j] = (S[i, j] - n[i] * n[j] / T) / (d[i] * d[j])

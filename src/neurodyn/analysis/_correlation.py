@@ -82,30 +82,30 @@ def _gram_compiled(ck, st: SpikeTrains, bin_size, binary, t_start, t_stop, backe
     n_units, n_trials = st.n_units, st.n_trials
     T = n_trials * n_bins
     restrict = t0 > st.t_start or t1 < st.t_stop
-    eoff, col, cnt, kept = ck.binned_entries(st.times, st.offsets, max(n_units, 1), t0, 1.0 / float(bin_size),
+    eoff, col, cnt, kept, lengths = ck.binned_entries(st.times, st.offsets, max(n_units, 1), t0, 1.0 / float(bin_size),
                                              n_bins, restrict, t0, t1, bool(binary))
     per_row = np.diff(eoff) if binary else kept
     n = per_row.reshape(n_trials, n_units).sum(axis=0).astype(np.float64)
     if n_units == 0 or cnt.size == 0:
         return np.zeros((n_units, n_units)), n, T
     words = -(-T // 64)
-    levels = np.bincount(cnt)  # entries per count
-    P, cost = cc.choose_planes(n_units, words, levels, cnt.size / T)
+    P, cost = cc.choose_planes(n_units, words, lengths, cnt.size / T)
+    top = int(np.flatnonzero(lengths)[-1])  # bit length of the largest count
     if cost > float(n_units) ** 2 * T * cc.DENSE_MAC_S:
         unit = np.repeat(np.arange(n_trials * n_units) % n_units, np.diff(eoff))
         return _dense_gram(unit * T + col, cnt, n_units, T, backend), n, T
     acc = np.int32 if float(n.max()) ** 2 < 2**31 else np.int64  # sums of products <= n_i n_j
-    S = np.zeros((n_units, n_units))
+    S = cc.zeros((n_units, n_units))
     if P == 0:  # all sparse
-        A = np.zeros((numba_threads(), n_units, n_units), acc)
+        A = cc.zeros((numba_threads(), n_units, n_units), acc)
         block = max(16, int(cc.BLOCK_ENTRIES * T / cnt.size))  # columns whose entries fit in cache
         ck.gram_sparse(eoff, col, cnt, max(n_units, 1), T, block, A)
         ck.finish(S, A, False)
         return S, n, T
     ck.gram_planes(ck.digit_planes(eoff, col, cnt, n_units, n_trials, P, words), S)
-    A = np.zeros((1, n_units, n_units), acc)
-    if levels.size > 2**P:  # counts >= 2**P
-        Y = np.zeros((T, n_units), np.uint8 if levels.size <= 256 else np.int32)
+    A = cc.zeros((1, n_units, n_units), acc)
+    if top > P:  # counts >= 2**P
+        Y = cc.zeros((T, n_units), np.uint8 if top <= 8 else np.int32)
         ck.gram_high(eoff, col, cnt, n_units, n_trials, P, Y, A)
     ck.finish(S, A, True)
     return S, n, T
@@ -137,6 +137,10 @@ def covariance(
     S, n, T = _gram(st, bin_size, binary, t_start, t_stop, backend)
     if T < 2:
         raise ValueError(f"covariance needs at least 2 bins, got {T}; lower bin_size")
+    ck = kernels()
+    if ck is not None:
+        ck.center(S, n, float(T), np.full(n.size, np.sqrt(T - 1.0)))  # in place, same operations
+        return S
     return (S - np.outer(n, n) / T) / (T - 1)
 
 
@@ -166,8 +170,7 @@ def correlation_coefficient(
         ``(n_units, n_units)`` float64.
     """
     S, n, T = _gram(st, bin_size, binary, t_start, t_stop, backend)
-    C = S - np.outer(n, n) / T
-    d = np.sqrt(np.clip(np.diag(C), 0.0, None))
+    d = np.sqrt(np.clip(np.diag(S) - n * n / T, 0.0, None))
     silent = d == 0
     if silent.any():
         warnings.warn(
@@ -175,6 +178,11 @@ def correlation_coefficient(
             "their rows and columns are NaN",
             stacklevel=2,
         )
+    ck = kernels()
+    if ck is not None:
+        ck.center(S, n, float(T), d)  # in place, same operations
+        return S
+    C = S - np.outer(n, n) / T
     with np.errstate(invalid="ignore", divide="ignore"):
         C /= np.outer(d, d)
     return C

@@ -389,7 +389,7 @@ def instantaneous_rate(
     if ck is not None and st.n_spikes * kern.size * cc.RATE_ADD_S < st.n_rows * n_fft * math.log2(n_fft) * cc.FFT_S:
         # few spikes for the kernel's length: add the kernel once per spike, no FFT
         start = (kern.size - 1) // 2 if mode == "same" else kern.size - 1
-        rate = np.zeros((st.n_rows, n_bins if mode == "same" else n_bins - kern.size + 1))
+        rate = cc.zeros((st.n_rows, n_bins if mode == "same" else n_bins - kern.size + 1))
         ck.rate_scatter(rate, st.times, st.offsets, t0, last, np.linspace(t0, last, n_bins + 1), kern, start)
     else:
         keep, idx = np_histogram_bins(st.times, n_bins, t0, last)
