@@ -24,6 +24,16 @@ def _popcount(typingctx, x):
     return sig, codegen
 
 
+@intrinsic
+def _ctlz(typingctx, x):
+    sig = types.uint64(types.uint64)
+
+    def codegen(context, builder, signature, args):
+        return builder.ctlz(args[0], context.get_constant(types.boolean, False))
+
+    return sig, codegen
+
+
 @njit(inline="always")
 def _histogram_bin(x, first, norm, edges, n_bins):
     """``np.histogram``'s bin of ``x`` in ``[first, last]`` (see ``np_histogram_bins``)."""
@@ -78,71 +88,56 @@ def _kept(t, b, n_bins, restrict, t_lo, t_hi):
 
 
 @njit(**_OPTS)
-def binned_entries(times, offsets, n_units, t0, inv, n_bins, restrict, t_lo, t_hi, binary):
-    """The occupied bins of every row, as ``._binning.binned_keys`` + ``runs``.
+def binned_entries(times, offsets, n_units, t0, inv, n_bins, restrict, t_lo, t_hi, binary, col, cnt):
+    """The occupied bins of every row, as ``._binning.binned_keys`` + ``runs``, in one pass.
 
-    Returns ``(entry_offsets, col, cnt, n_kept, lengths)``: the entries of row ``r``
-    (``trial * n_units + unit``) are ``entry_offsets[r]:entry_offsets[r + 1]``, with column
-    ``trial * n_bins + bin`` (trials are extra bins) and count (clipped to 1 when
+    Fills ``col`` and ``cnt`` (one slot per spike; ``cnt`` must be zero) and returns ``(start, stop, n_kept,
+    lengths)``: the entries of row ``r`` (``trial * n_units + unit``) are
+    ``start[r]:stop[r]`` (inside the row's spikes, ``offsets[r]:offsets[r + 1]``), with
+    column ``trial * n_bins + bin`` (trials are extra bins) and count (clipped to 1 when
     ``binary``), in bin order; ``n_kept[r]`` is the row's number of binned spikes and
     ``lengths[b]`` the number of entries whose count has bit length ``b``.
     """
     n_rows = offsets.size - 1
-    n_ent = np.zeros(n_rows + 1, np.int64)
+    start = offsets[:-1].copy()
+    stop = np.empty(n_rows, np.int64)
     n_kept = np.zeros(n_rows, np.int64)
-    for r in prange(n_rows):
-        prev = -1
-        m = 0
-        kept = 0
-        for s in range(offsets[r], offsets[r + 1]):
-            t = times[s]
-            b = _bin(t, t0, inv)
-            if _kept(t, b, n_bins, restrict, t_lo, t_hi):
+    n_chunks = min(n_rows, 64)
+    lengths = np.zeros((max(n_chunks, 1), 64), np.int64)
+    for c in prange(n_chunks):
+        for r in range(c * n_rows // n_chunks, (c + 1) * n_rows // n_chunks):
+            base = (r // n_units) * n_bins
+            e = start[r] - 1
+            prev = -1
+            kept = 0
+            for s in range(offsets[r], offsets[r + 1]):
+                t = times[s]
+                b = _bin(t, t0, inv)
+                if not _kept(t, b, n_bins, restrict, t_lo, t_hi):
+                    continue
                 kept += 1
-                if b != prev:
-                    m += 1
-                    prev = b
-        n_ent[r + 1] = m
-        n_kept[r] = kept
-    eoff = np.cumsum(n_ent)
-    total = eoff[n_rows]
-    col = np.empty(total, np.int64)
-    cnt = np.empty(total, np.int64)
-    lengths = np.zeros((n_rows, 64), np.int64)
-    for r in prange(n_rows):
-        base = (r // n_units) * n_bins
-        e = eoff[r] - 1
-        prev = -1
-        for s in range(offsets[r], offsets[r + 1]):
-            t = times[s]
-            b = _bin(t, t0, inv)
-            if not _kept(t, b, n_bins, restrict, t_lo, t_hi):
-                continue
-            if b != prev:
-                e += 1
+                e += b != prev  # branch-free: a new entry's count starts from the zero in cnt
                 col[e] = base + b
-                cnt[e] = 1
+                if binary:
+                    cnt[e] = 1
+                else:
+                    cnt[e] += 1
                 prev = b
-            elif not binary:
-                cnt[e] += 1
-        for e in range(eoff[r], eoff[r + 1]):  # bit lengths of the counts
-            c = cnt[e]
-            bits = 0
-            while c:
-                c >>= 1
-                bits += 1
-            lengths[r, bits] += 1
-    return eoff, col, cnt, n_kept, lengths.sum(axis=0)
+            stop[r] = e + 1
+            n_kept[r] = kept
+            for e in range(start[r], stop[r]):  # bit lengths of the counts
+                lengths[c, 64 - _ctlz(uint64(cnt[e]))] += 1
+    return start, stop, n_kept, lengths.sum(axis=0)
 
 
 @njit(**_OPTS)
-def digit_planes(eoff, col, cnt, n_units, n_trials, P, words):
+def digit_planes(start, stop, col, cnt, n_units, n_trials, P, words):
     """Bit sets of the binary digits ``0..P-1`` of the counts: ``(P, n_units, words)`` uint64."""
     D = np.zeros((P, n_units, words), np.uint64)
     for u in prange(n_units):
         for tr in range(n_trials):
             r = tr * n_units + u
-            for e in range(eoff[r], eoff[r + 1]):
+            for e in range(start[r], stop[r]):
                 k = col[e]
                 w = k >> 6
                 bit = uint64(1) << uint64(k & 63)
@@ -159,6 +154,21 @@ def gram_planes(D, S):
     P, n, W = D.shape
     for t in prange(n):
         i = t // 2 if t % 2 == 0 else n - 1 - t // 2  # pair short and long rows: balanced halves
+        if P == 2:  # the four plane pairs in one pass over the words
+            a0 = D[0, i]
+            a1 = D[1, i]
+            for j in range(i, n):
+                b0 = D[0, j]
+                b1 = D[1, j]
+                s0 = uint64(0)
+                s1 = uint64(0)
+                s2 = uint64(0)
+                for w in range(uint64(W)):
+                    s0 += _popcount(a0[w] & b0[w])
+                    s1 += _popcount(a0[w] & b1[w]) + _popcount(a1[w] & b0[w])
+                    s2 += _popcount(a1[w] & b1[w])
+                S[i, j] = np.int64(s0 + (s1 << uint64(1)) + (s2 << uint64(2)))
+            continue
         for j in range(i, n):
             acc = uint64(0)
             for p in range(P):
@@ -173,10 +183,11 @@ def gram_planes(D, S):
 
 
 @njit(**_OPTS)
-def finish(S, A, symmetric_a):
-    """Upper triangle of ``S`` plus the sparse part, mirrored to the lower, tile by tile:
-    ``S[i, j] += A[0, i, j] + A[0, j, i]`` (``symmetric_a``: ``A`` is ``M`` in ``M + M^T``),
-    else ``S[i, j] += sum_c A[c, i, j]`` (upper triangles)."""
+def finish(S, A, mdiag):
+    """The symmetric ``S`` from its parts, tile by tile: with sparse parts ``A`` (upper
+    triangles), ``S[i, j] = S[j, i] = sum_c A[c, i, j]`` (``i <= j``); without
+    (``A.shape[0] == 0``), ``S[i, j] = S[j, i] = S[i, j] + S[j, i]`` for ``i < j`` (upper
+    triangle plus lower) and ``S[i, i] += mdiag[i]``."""
     n = S.shape[0]
     tile = 32
     n_tiles = (n + tile - 1) // tile
@@ -184,53 +195,58 @@ def finish(S, A, symmetric_a):
         for tj in range(ti, n_tiles):
             for i in range(ti * tile, min(ti * tile + tile, n)):
                 for j in range(max(tj * tile, i), min(tj * tile + tile, n)):
-                    v = S[i, j]
-                    if symmetric_a:
-                        v += A[0, i, j] + A[0, j, i]
-                    else:
+                    if A.shape[0] > 0:
+                        v = 0.0
                         for c in range(A.shape[0]):
                             v += A[c, i, j]
+                    elif i == j:
+                        v = S[i, i] + mdiag[i]
+                    else:
+                        v = S[i, j] + S[j, i]
                     S[i, j] = v
                     S[j, i] = v
 
 
 @njit(**_OPTS)
-def gram_high(eoff, col, cnt, n_units, n_trials, P, Y, A):
+def gram_high(start, stop, col, cnt, n_units, n_trials, P, Y, S, mdiag):
     """The part of ``X X^T`` above ``L L^T`` for ``P > 0``: ``M = H (L + H/2)^T``, so that
     ``X X^T = L L^T + M + M^T`` (``H = X - L``, ``L = X mod 2**P``, ``H/2`` is an integer).
 
     ``Y`` (bins, units), zero, receives ``L + H/2`` transposed; then every nonzero ``h`` of
-    ``H`` in row ``j``, bin ``k`` adds ``h * Y[k]`` to ``A[0, j]`` (a dense row operation).
+    ``H`` in row ``j``, bin ``k`` adds ``h * Y[k]`` to row ``j`` of ``S`` (a dense row
+    operation; ``S`` holds ``L L^T`` in its upper triangle and zeros below, see
+    :func:`finish`), and ``h * Y[k, j]`` to ``mdiag[j]``.
     """
     mask = (1 << P) - 1
     for u in prange(n_units):
         for tr in range(n_trials):
             r = tr * n_units + u
-            for e in range(eoff[r], eoff[r + 1]):
+            for e in range(start[r], stop[r]):
                 x = cnt[e]
                 Y[col[e], u] = (x & mask) + ((x & ~mask) >> 1)
-    n = A.shape[2]
+    n = S.shape[1]
     for u in prange(n_units):
-        a = A[0, u]
+        srow = S[u]
         for tr in range(n_trials):
             r = tr * n_units + u
-            for e in range(eoff[r], eoff[r + 1]):
-                h = cnt[e] & ~mask
+            for e in range(start[r], stop[r]):
+                h = np.int64(cnt[e]) & ~mask
                 if h == 0:
                     continue
                 y = Y[col[e]]
+                mdiag[u] += h * y[u]
                 for i in range(uint64(n)):
-                    a[i] += h * y[i]
+                    srow[i] += h * y[i]
 
 
 @njit(**_OPTS)
-def gram_sparse(eoff, col, cnt, n_units, n_cols, block, A):
+def gram_sparse(start, stop, col, cnt, n_units, n_cols, block, A):
     """``X X^T`` from the columns (bins) of ``X``: ``A[c]`` (one per thread, each taking a
     range of columns) receives the upper triangle, ``x_a x_b`` for every pair of entries
     ``a, b`` of a column. The columns are taken ``block`` at a time, copied
     column-compressed (units sorted) into buffers that stay in cache.
     """
-    n_rows = eoff.size - 1
+    n_rows = start.size
     n_chunks = A.shape[0]
     n_blocks = (n_cols + block - 1) // block
     for c in prange(n_chunks):
@@ -239,22 +255,22 @@ def gram_sparse(eoff, col, cnt, n_units, n_cols, block, A):
         b1 = (c + 1) * n_blocks // n_chunks
         cur = np.empty(n_rows + 1, np.int64)
         for r in range(n_rows):  # first entry of each row at or after this chunk's columns
-            cur[r] = eoff[r] + np.searchsorted(col[eoff[r]:eoff[r + 1]], b0 * block)
+            cur[r] = start[r] + np.searchsorted(col[start[r]:stop[r]], b0 * block)
         ptr = np.zeros(block + 1, np.int64)
         cap = 1024
         cu = np.empty(cap, np.int32)
         cx = np.empty(cap, np.int32)
-        stop = np.empty(n_rows, np.int64)
+        end = np.empty(n_rows, np.int64)
         for blk in range(b0, b1):
             k0 = blk * block
             k1 = min(k0 + block, n_cols)
             ptr[:] = 0
             for r in range(n_rows):
                 e = cur[r]
-                while e < eoff[r + 1] and col[e] < k1:
+                while e < stop[r] and col[e] < k1:
                     ptr[col[e] - k0 + 1] += 1
                     e += 1
-                stop[r] = e
+                end[r] = e
             for k in range(k1 - k0):
                 ptr[k + 1] += ptr[k]
             m = ptr[k1 - k0]
@@ -265,7 +281,7 @@ def gram_sparse(eoff, col, cnt, n_units, n_cols, block, A):
             nxt = ptr[:k1 - k0].copy()
             for r in range(n_rows):
                 u = r % n_units
-                for e in range(cur[r], stop[r]):
+                for e in range(cur[r], end[r]):
                     q = nxt[col[e] - k0]
                     cu[q] = u
                     cx[q] = cnt[e]
@@ -278,7 +294,7 @@ def gram_sparse(eoff, col, cnt, n_units, n_cols, block, A):
                     for b in range(a, hi):  # units are sorted within a column: cu[b] >= cu[a]
                         row[cu[b]] += x * cx[b]
             for r in range(n_rows):
-                cur[r] = stop[r]
+                cur[r] = end[r]
 
 
 @njit(parallel=True, boundscheck=False, cache=True, nogil=True, error_model="numpy")

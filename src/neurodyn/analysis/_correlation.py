@@ -82,32 +82,37 @@ def _gram_compiled(ck, st: SpikeTrains, bin_size, binary, t_start, t_stop, backe
     n_units, n_trials = st.n_units, st.n_trials
     T = n_trials * n_bins
     restrict = t0 > st.t_start or t1 < st.t_stop
-    eoff, col, cnt, kept, lengths = ck.binned_entries(st.times, st.offsets, max(n_units, 1), t0, 1.0 / float(bin_size),
-                                             n_bins, restrict, t0, t1, bool(binary))
-    per_row = np.diff(eoff) if binary else kept
+    col = cc.zeros(st.n_spikes, np.int32 if T < 2**31 else np.int64)
+    cnt = cc.zeros(st.n_spikes, np.int32)
+    start, stop, kept, lengths = ck.binned_entries(st.times, st.offsets, max(n_units, 1), t0, 1.0 / float(bin_size),
+                                                   n_bins, restrict, t0, t1, bool(binary), col, cnt)
+    per_row = stop - start if binary else kept
     n = per_row.reshape(n_trials, n_units).sum(axis=0).astype(np.float64)
-    if n_units == 0 or cnt.size == 0:
+    n_ent = int((stop - start).sum())
+    if n_units == 0 or n_ent == 0:
         return np.zeros((n_units, n_units)), n, T
     words = -(-T // 64)
-    P, cost = cc.choose_planes(n_units, words, lengths, cnt.size / T)
+    P, cost = cc.choose_planes(n_units, words, lengths, n_ent / T)
     top = int(np.flatnonzero(lengths)[-1])  # bit length of the largest count
     if cost > float(n_units) ** 2 * T * cc.DENSE_MAC_S:
-        unit = np.repeat(np.arange(n_trials * n_units) % n_units, np.diff(eoff))
-        return _dense_gram(unit * T + col, cnt, n_units, T, backend), n, T
-    acc = np.int32 if float(n.max()) ** 2 < 2**31 else np.int64  # sums of products <= n_i n_j
+        m = stop - start
+        idx = np.repeat(start, m) + _ranges(m)
+        unit = np.repeat(np.arange(n_trials * n_units) % n_units, m)
+        return _dense_gram(unit * T + col[idx], cnt[idx], n_units, T, backend), n, T
     S = cc.zeros((n_units, n_units))
     if P == 0:  # all sparse
+        acc = np.int32 if float(n.max()) ** 2 < 2**31 else np.int64  # sums of products <= n_i n_j
         A = cc.zeros((numba_threads(), n_units, n_units), acc)
-        block = max(16, int(cc.BLOCK_ENTRIES * T / cnt.size))  # columns whose entries fit in cache
-        ck.gram_sparse(eoff, col, cnt, max(n_units, 1), T, block, A)
-        ck.finish(S, A, False)
+        block = max(16, int(cc.BLOCK_ENTRIES * T / n_ent))  # columns whose entries fit in cache
+        ck.gram_sparse(start, stop, col, cnt, max(n_units, 1), T, block, A)
+        ck.finish(S, A, np.zeros(0))
         return S, n, T
-    ck.gram_planes(ck.digit_planes(eoff, col, cnt, n_units, n_trials, P, words), S)
-    A = cc.zeros((1, n_units, n_units), acc)
+    ck.gram_planes(ck.digit_planes(start, stop, col, cnt, n_units, n_trials, P, words), S)
+    mdiag = np.zeros(n_units)
     if top > P:  # counts >= 2**P
         Y = cc.zeros((T, n_units), np.uint8 if top <= 8 else np.int32)
-        ck.gram_high(eoff, col, cnt, n_units, n_trials, P, Y, A)
-    ck.finish(S, A, True)
+        ck.gram_high(start, stop, col, cnt, n_units, n_trials, P, Y, S, mdiag)
+    ck.finish(S, np.zeros((0, n_units, n_units), np.int32), mdiag)
     return S, n, T
 
 
