@@ -68,14 +68,16 @@ def test_gram_every_plane_split_is_exact(monkeypatch, case, P, binary):
     np.testing.assert_array_equal(n, n_ref)
 
 
-def test_gram_small_column_blocks_and_wide_accumulators(monkeypatch):
-    # many column blocks per thread, and a unit with > 46,341 spikes (int64 sums)
+@pytest.mark.parametrize("n_burst,width", [(3000, 10.0), (50_000, 0.9)])
+def test_gram_small_column_blocks_and_wide_accumulators(monkeypatch, n_burst, width):
+    # many column blocks per thread; a burst unit whose sum of squared counts needs int32
+    # (3,000 spikes in 10 ms) or int64 (50,000 in 0.9 ms) accumulators
     rng = np.random.default_rng(5)
-    t = np.concatenate([rng.uniform(0, 200, 600), rng.uniform(0, 3, 50_000)])  # 50k spikes in 3 ms
-    u = np.concatenate([rng.integers(0, 4, 600), np.full(50_000, 2)])
+    t = np.concatenate([rng.uniform(0, 200, 600), rng.uniform(0.05, 0.05 + width, n_burst)])
+    u = np.concatenate([rng.integers(0, 4, 600), np.full(n_burst, 2)])
     st = na.SpikeTrains.from_arrays(t, u, n_units=5, t_stop=200.0)
     monkeypatch.setattr(cc, "BLOCK_ENTRIES", 1)
-    for P in [0, 1, 4, 17]:  # counts up to ~17,000 per 1 ms bin (int32 rows of L + H/2)
+    for P in [0, 1, 4, 17]:  # counts up to 50,000 per 1 ms bin (int32 rows of L + H/2)
         _force_planes(monkeypatch, P)
         S, _, _ = corr._gram(st, 1.0, False, None, None)
         np.testing.assert_array_equal(S, _gram_reference(st, 1.0)[0])

@@ -92,16 +92,18 @@ def binned_entries(times, offsets, n_units, t0, inv, n_bins, restrict, t_lo, t_h
     """The occupied bins of every row, as ``._binning.binned_keys`` + ``runs``, in one pass.
 
     Fills ``col`` and ``cnt`` (one slot per spike; ``cnt`` must be zero) and returns ``(start, stop, n_kept,
-    lengths)``: the entries of row ``r`` (``trial * n_units + unit``) are
+    sq, lengths)``: the entries of row ``r`` (``trial * n_units + unit``) are
     ``start[r]:stop[r]`` (inside the row's spikes, ``offsets[r]:offsets[r + 1]``), with
     column ``trial * n_bins + bin`` (trials are extra bins) and count (clipped to 1 when
-    ``binary``), in bin order; ``n_kept[r]`` is the row's number of binned spikes and
-    ``lengths[b]`` the number of entries whose count has bit length ``b``.
+    ``binary``), in bin order; ``n_kept[r]`` is the row's number of binned spikes, ``sq[r]``
+    the sum of its squared counts, and ``lengths[b]`` the number of entries whose count has
+    bit length ``b``.
     """
     n_rows = offsets.size - 1
     start = offsets[:-1].copy()
     stop = np.empty(n_rows, np.int64)
     n_kept = np.zeros(n_rows, np.int64)
+    sq = np.zeros(n_rows, np.int64)
     n_chunks = min(n_rows, 64)
     lengths = np.zeros((max(n_chunks, 1), 64), np.int64)
     for c in prange(n_chunks):
@@ -125,9 +127,13 @@ def binned_entries(times, offsets, n_units, t0, inv, n_bins, restrict, t_lo, t_h
                 prev = b
             stop[r] = e + 1
             n_kept[r] = kept
-            for e in range(start[r], stop[r]):  # bit lengths of the counts
-                lengths[c, 64 - _ctlz(uint64(cnt[e]))] += 1
-    return start, stop, n_kept, lengths.sum(axis=0)
+            q = 0
+            for e in range(start[r], stop[r]):  # bit lengths and squares of the counts
+                x = np.int64(cnt[e])
+                lengths[c, 64 - _ctlz(uint64(x))] += 1
+                q += x * x
+            sq[r] = q
+    return start, stop, n_kept, sq, lengths.sum(axis=0)
 
 
 @njit(**_OPTS)
@@ -184,8 +190,9 @@ def gram_planes(D, S):
 
 @njit(**_OPTS)
 def finish(S, A, mdiag):
-    """The symmetric ``S`` from its parts, tile by tile: with sparse parts ``A`` (upper
-    triangles), ``S[i, j] = S[j, i] = sum_c A[c, i, j]`` (``i <= j``); without
+    """The symmetric ``S`` from its parts, tile by tile: with sparse parts ``A`` (strict
+    upper triangles), ``S[i, j] = S[j, i] = sum_c A[c, i, j]`` (``i < j``) and ``S[i, i] =
+    mdiag[i]``; without
     (``A.shape[0] == 0``), ``S[i, j] = S[j, i] = S[i, j] + S[j, i]`` for ``i < j`` (upper
     triangle plus lower) and ``S[i, i] += mdiag[i]``."""
     n = S.shape[0]
@@ -196,7 +203,7 @@ def finish(S, A, mdiag):
             for i in range(ti * tile, min(ti * tile + tile, n)):
                 for j in range(max(tj * tile, i), min(tj * tile + tile, n)):
                     if A.shape[0] > 0:
-                        v = 0.0
+                        v = mdiag[i] if i == j else 0.0
                         for c in range(A.shape[0]):
                             v += A[c, i, j]
                     elif i == j:
@@ -241,9 +248,9 @@ def gram_high(start, stop, col, cnt, n_units, n_trials, P, Y, S, mdiag):
 
 @njit(**_OPTS)
 def gram_sparse(start, stop, col, cnt, n_units, n_cols, block, A):
-    """``X X^T`` from the columns (bins) of ``X``: ``A[c]`` (one per thread, each taking a
-    range of columns) receives the upper triangle, ``x_a x_b`` for every pair of entries
-    ``a, b`` of a column. The columns are taken ``block`` at a time, copied
+    """``X X^T`` off the diagonal, from the columns (bins) of ``X``: ``A[c]`` (one per
+    thread, each taking a range of columns) receives the strict upper triangle, ``x_a x_b``
+    for every pair of entries ``a != b`` of a column. The columns are taken ``block`` at a time, copied
     column-compressed (units sorted) into buffers that stay in cache.
     """
     n_rows = start.size
@@ -291,7 +298,7 @@ def gram_sparse(start, stop, col, cnt, n_units, n_cols, block, A):
                 for a in range(ptr[k], hi):
                     row = Ac[cu[a]]
                     x = np.int64(cx[a])
-                    for b in range(a, hi):  # units are sorted within a column: cu[b] >= cu[a]
+                    for b in range(a + 1, hi):  # units are sorted within a column: cu[b] > cu[a]
                         row[cu[b]] += x * cx[b]
             for r in range(n_rows):
                 cur[r] = end[r]
