@@ -178,3 +178,20 @@ def test_rate_cost_model_picks_fft_for_long_kernels(monkeypatch):
     assert "rate_scatter" not in calls
     na.instantaneous_rate(st, 1.0, "gaussian", sigma=2.0)
     assert "rate_scatter" in calls
+
+
+def test_centring_accepts_read_only_gram(monkeypatch):
+    # the JAX float64 Gram product comes back as a read-only view of a device array
+    st = _trains(9, n_units=4, n_spikes=500, t_stop=200.0)
+    ref_cov, ref_cc = na.covariance(st, 5.0), na.correlation_coefficient(st, 5.0)
+    gram = corr._gram
+
+    def read_only(*args, **kwargs):
+        S, n, T = gram(*args, **kwargs)
+        S.flags.writeable = False
+        return S, n, T
+
+    monkeypatch.setattr(corr, "_gram", read_only)
+    np.testing.assert_array_equal(na.covariance(st, 5.0), ref_cov)
+    with pytest.warns(UserWarning, match="no spike-count variance"):
+        np.testing.assert_array_equal(na.correlation_coefficient(st, 5.0), ref_cc)

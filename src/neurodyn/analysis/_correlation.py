@@ -147,6 +147,7 @@ def covariance(
         raise ValueError(f"covariance needs at least 2 bins, got {T}; lower bin_size")
     ck = kernels()
     if ck is not None:
+        S = S if S.flags.writeable else S.copy()
         ck.center(S, n, float(T), np.full(n.size, np.sqrt(T - 1.0)))  # in place, same operations
         return S
     return (S - np.outer(n, n) / T) / (T - 1)
@@ -188,6 +189,7 @@ def correlation_coefficient(
         )
     ck = kernels()
     if ck is not None:
+        S = S if S.flags.writeable else S.copy()
         ck.center(S, n, float(T), d)  # in place, same operations
         return S
     C = S - np.outer(n, n) / T
