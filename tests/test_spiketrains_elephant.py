@@ -194,8 +194,10 @@ def test_covariance_and_correlation(data, bin_size, binary):
 
 
 def test_correlation_sparse_and_dense_paths_agree(monkeypatch):
+    import neurodyn.analysis._compiled as cc
     import neurodyn.analysis._correlation as corr
 
+    monkeypatch.setattr(cc, "ENABLED", False)  # the SciPy / BLAS paths (the compiled ones: test_spiketrains_compiled)
     st = na.poisson(30.0, 3000.0, key=4, n_units=20)
     dense = na.correlation_coefficient(st, 2.0)
     monkeypatch.setattr(corr, "_SPARSE_MAC_S", 0.0)  # force the sparse product

@@ -8,8 +8,10 @@ import warnings
 
 import numpy as np
 
+from . import _compiled as cc
 from ._backend import cpu_has_bf16_dot, gram_jax, use_jax
-from ._binning import bin_index, binned_keys, flat_counts, runs
+from ._binning import bin_index, binned_keys, check_window, flat_counts, n_bins_of, runs
+from ._compiled import kernels, numba_threads
 from ._rates import Signal
 from ._spiketrains import SpikeTrains
 
@@ -31,6 +33,9 @@ _SPARSE_MAC_S = 2.5e-9
 
 def _gram(st: SpikeTrains, bin_size, binary, t_start, t_stop, backend=None):
     """``S = X X^T`` of the binned counts (trials concatenated along time), counts, bins."""
+    ck = None if use_jax(backend) else kernels()
+    if ck is not None:
+        return _gram_compiled(ck, st, bin_size, binary, t_start, t_stop, backend)
     key, n_bins, _ = binned_keys(st, bin_size, t_start, t_stop)
     ukey, cnt = runs(key)  # occupied (row, bin) and their counts
     if binary:
@@ -42,28 +47,76 @@ def _gram(st: SpikeTrains, bin_size, binary, t_start, t_stop, backend=None):
     unit = urow % max(n_units, 1)
     col = (urow // max(n_units, 1)) * n_bins + ubin  # trials are extra time bins
     n = np.bincount(unit, weights=cnt, minlength=n_units)
-    sq = np.bincount(unit, weights=cnt.astype(np.float64) ** 2, minlength=n_units)
     col_nnz = np.bincount(col, minlength=total_bins).astype(np.float64)
     sparse_cost = float(col_nnz @ col_nnz) * _SPARSE_MAC_S
     dense_cost = float(n_units) ** 2 * total_bins * _DENSE_MAC_S
-    flat = unit * total_bins + col
-    exact_f32 = sq.size == 0 or sq.max() < 2**24  # integer sums below 2**24 are exact in float32
-    if use_jax(backend):
-        S = gram_jax(flat, cnt, n_units, total_bins, exact_f32)
-    elif sparse_cost < dense_cost:
+    if not use_jax(backend) and sparse_cost < dense_cost:
         import scipy.sparse
 
         sp = scipy.sparse.csr_matrix((cnt.astype(np.float64), (unit, col)), shape=(n_units, total_bins))
         S = (sp @ sp.T).toarray()
-    elif backend is None and exact_f32 and cpu_has_bf16_dot():
-        S = gram_jax(flat, cnt, n_units, total_bins, exact_f32)  # bfloat16 dot: exact, ~2x float32 BLAS
     else:
-        dtype = np.float32 if exact_f32 else np.float64
-        X = np.zeros(n_units * total_bins, dtype=dtype)
-        X[flat] = cnt
-        X = X.reshape(n_units, total_bins)
-        S = (X @ X.T).astype(np.float64)
+        S = _dense_gram(unit * total_bins + col, cnt, n_units, total_bins, backend)
     return S, n, total_bins
+
+
+def _dense_gram(flat, cnt, n_units: int, total_bins: int, backend):
+    """``X X^T`` of the counts ``cnt`` at the flat indices ``unit * total_bins + bin``: float32
+    BLAS (exact: integer sums below 2**24), or JAX (bfloat16 inputs where exact and fast)."""
+    sq = np.bincount(flat // max(total_bins, 1), weights=cnt.astype(np.float64) ** 2, minlength=n_units)
+    exact_f32 = sq.size == 0 or sq.max() < 2**24  # integer sums below 2**24 are exact in float32
+    if use_jax(backend) or (backend is None and exact_f32 and cpu_has_bf16_dot()):
+        return gram_jax(flat, cnt, n_units, total_bins, exact_f32)  # bfloat16 dot: exact, ~2x float32 BLAS
+    dtype = np.float32 if exact_f32 else np.float64
+    X = np.zeros(n_units * total_bins, dtype=dtype)
+    X[flat] = cnt
+    X = X.reshape(n_units, total_bins)
+    return (X @ X.T).astype(np.float64)
+
+
+def _gram_compiled(ck, st: SpikeTrains, bin_size, binary, t_start, t_stop, backend):
+    """:func:`_gram` with the compiled kernels: digit-plane popcounts plus a sparse part, or
+    the dense product, whichever is estimated cheaper (see :mod:`._compiled`)."""
+    t0, t1 = check_window(st, t_start, t_stop)
+    n_bins = n_bins_of(bin_size, t0, t1)
+    n_units, n_trials = st.n_units, st.n_trials
+    T = n_trials * n_bins
+    restrict = t0 > st.t_start or t1 < st.t_stop
+    col = cc.zeros(st.n_spikes, np.int32 if T < 2**31 else np.int64)
+    cnt = cc.zeros(st.n_spikes, np.int32)
+    start, stop, kept, sq, lengths = ck.binned_entries(st.times, st.offsets, max(n_units, 1), t0, 1.0 / float(bin_size),
+                                                   n_bins, restrict, t0, t1, bool(binary), col, cnt)
+    per_row = stop - start if binary else kept
+    n = per_row.reshape(n_trials, n_units).sum(axis=0).astype(np.float64)
+    n_ent = int((stop - start).sum())
+    if n_units == 0 or n_ent == 0:
+        return np.zeros((n_units, n_units)), n, T
+    words = -(-T // 64)
+    P, cost = cc.choose_planes(n_units, words, lengths, n_ent / T)
+    top = int(np.flatnonzero(lengths)[-1])  # bit length of the largest count
+    if cost > float(n_units) ** 2 * T * cc.DENSE_MAC_S:
+        m = stop - start
+        idx = np.repeat(start, m) + _ranges(m)
+        unit = np.repeat(np.arange(n_trials * n_units) % n_units, m)
+        return _dense_gram(unit * T + col[idx], cnt[idx], n_units, T, backend), n, T
+    S = cc.zeros((n_units, n_units))
+    if P == 0:  # all sparse
+        diag = sq.reshape(n_trials, n_units).sum(axis=0)
+        # S_ij <= sqrt(S_ii S_jj): the narrowest exact accumulator (less memory traffic)
+        big = int(diag.max())
+        acc = np.uint16 if big < 2**16 else np.int32 if big < 2**31 else np.int64
+        A = cc.zeros((numba_threads(), n_units, n_units), acc)
+        block = max(16, int(cc.BLOCK_ENTRIES * T / n_ent))  # columns whose entries fit in cache
+        ck.gram_sparse(start, stop, col, cnt, max(n_units, 1), T, block, A)
+        ck.finish(S, A, diag.astype(np.float64))
+        return S, n, T
+    ck.gram_planes(ck.digit_planes(start, stop, col, cnt, n_units, n_trials, P, words), S)
+    mdiag = np.zeros(n_units)
+    if top > P:  # counts >= 2**P
+        Y = cc.zeros((T, n_units), np.uint8 if top <= 8 else np.int32)
+        ck.gram_high(start, stop, col, cnt, n_units, n_trials, P, Y, S, mdiag)
+    ck.finish(S, np.zeros((0, n_units, n_units), np.int32), mdiag)
+    return S, n, T
 
 
 def covariance(
@@ -80,9 +133,11 @@ def covariance(
     Unbiased (``ddof=1``, as ``np.cov`` and Elephant's ``covariance``). Bins as in
     :func:`bin_counts`; with trials, the bins of all trials are pooled.
 
-    ``backend``: ``"numpy"`` (SciPy sparse or NumPy BLAS, whichever is cheaper), ``"jax"``,
-    or ``None``: the fastest of these (JAX on an accelerator, or for a dense product on a
-    CPU with bfloat16 dot instructions) for the product :math:`X X^\top`.
+    ``backend``: ``"numpy"`` (host code, whichever is cheaper: with Numba installed, exact
+    integer kernels -- popcounts of bit planes of the counts plus a sparse part, see
+    :mod:`neurodyn.analysis._compiled` -- otherwise a SciPy sparse product; or a dense
+    BLAS product), ``"jax"``, or ``None``: the fastest of these (JAX on an accelerator, or
+    for a dense product on a CPU with bfloat16 dot instructions) for :math:`X X^\top`.
 
     Returns:
         ``(n_units, n_units)`` float64.
@@ -90,6 +145,11 @@ def covariance(
     S, n, T = _gram(st, bin_size, binary, t_start, t_stop, backend)
     if T < 2:
         raise ValueError(f"covariance needs at least 2 bins, got {T}; lower bin_size")
+    ck = kernels()
+    if ck is not None:
+        S = S if S.flags.writeable else S.copy()
+        ck.center(S, n, float(T), np.full(n.size, np.sqrt(T - 1.0)))  # in place, same operations
+        return S
     return (S - np.outer(n, n) / T) / (T - 1)
 
 
@@ -107,9 +167,11 @@ def correlation_coefficient(
     .. math:: \rho_{ij} = \frac{\sum_k (x_{ik}-\bar x_i)(x_{jk}-\bar x_j)}
               {\sqrt{\sum_k (x_{ik}-\bar x_i)^2 \sum_k (x_{jk}-\bar x_j)^2}}
 
-    computed as :math:`(X X^\top - n n^\top/T)` normalised, with :math:`X X^\top` by a float32
-    BLAS product (exact: integer counts) or a sparse product, whichever is cheaper, or in
-    JAX (``backend="jax"``; the default when JAX's default device is an accelerator).
+    computed as :math:`(X X^\top - n n^\top/T)` normalised, with :math:`X X^\top` exact in
+    integers: with Numba installed (extra ``fast``) by popcounts of the counts' bit planes
+    plus a sparse part for the rare large counts, otherwise by a sparse product; a float32
+    BLAS product (exact: integer counts) where that is cheaper; or in JAX
+    (``backend="jax"``; the default when JAX's default device is an accelerator).
     Rows and columns of units without spikes (zero variance) are NaN, with a warning
     (``np.corrcoef`` gives NaN too).
 
@@ -117,8 +179,7 @@ def correlation_coefficient(
         ``(n_units, n_units)`` float64.
     """
     S, n, T = _gram(st, bin_size, binary, t_start, t_stop, backend)
-    C = S - np.outer(n, n) / T
-    d = np.sqrt(np.clip(np.diag(C), 0.0, None))
+    d = np.sqrt(np.clip(np.diag(S) - n * n / T, 0.0, None))
     silent = d == 0
     if silent.any():
         warnings.warn(
@@ -126,6 +187,12 @@ def correlation_coefficient(
             "their rows and columns are NaN",
             stacklevel=2,
         )
+    ck = kernels()
+    if ck is not None:
+        S = S if S.flags.writeable else S.copy()
+        ck.center(S, n, float(T), d)  # in place, same operations
+        return S
+    C = S - np.outer(n, n) / T
     with np.errstate(invalid="ignore", divide="ignore"):
         C /= np.outer(d, d)
     return C

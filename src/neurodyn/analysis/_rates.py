@@ -14,8 +14,10 @@ from typing import NamedTuple
 
 import numpy as np
 
+from . import _compiled as cc
 from ._backend import fft_convolve_jax, use_jax
 from ._binning import binned_keys, bin_index, check_window, n_bins_of, np_histogram_bins, runs
+from ._compiled import kernels
 from ._spiketrains import SpikeTrains
 
 __all__ = ["Signal", "Kernel", "mean_firing_rate", "time_histogram", "psth", "instantaneous_rate"]
@@ -310,7 +312,9 @@ def instantaneous_rate(
     ``2 h + 1`` points evenly spread over ``[-c\sigma + m, c\sigma + m]``, where
     :math:`h = \lceil c\sigma/\Delta \rceil`, :math:`c` = ``cutoff`` and :math:`m` is the
     kernel's median when ``center_kernel`` is true (else 0). All units and trials are
-    convolved at once by FFT along time. This is the construction of Elephant's
+    convolved at once: with Numba installed (extra ``fast``) by adding the kernel once per
+    spike when that is cheaper (``n_spikes * kernel size`` against an FFT over every
+    sample), otherwise by FFT along time. This is the construction of Elephant's
     ``instantaneous_rate`` (including its kernel grid, whose spacing is :math:`\Delta` only
     when :math:`c\sigma/\Delta` is an integer), so the two agree to rounding.
 
@@ -333,7 +337,7 @@ def instantaneous_rate(
         average_trials: average over trials (default); otherwise keep a trial axis.
         average_units: average over units too (Elephant's ``pool_spike_trains``).
         invert: mirror one-sided kernels in time.
-        backend: ``"numpy"`` (SciPy FFT), ``"jax"`` (float64 FFT in JAX), or ``None``:
+        backend: ``"numpy"`` (host: per-spike sums or SciPy FFT), ``"jax"`` (float64 FFT in JAX), or ``None``:
             JAX when its default device is an accelerator.
 
     Returns:
@@ -364,8 +368,6 @@ def instantaneous_rate(
     if n_bins < 1:
         raise ValueError(f"sampling_period must be <= the window {t1 - t0} ms, got {dt}")
     last = t0 + n_bins * dt
-    keep, idx = np_histogram_bins(st.times, n_bins, t0, last)
-    rows = st.rows if keep is None else st.rows[keep]
 
     if cutoff < _MIN_CUTOFF[k.name]:
         cutoff = _MIN_CUTOFF[k.name]
@@ -381,10 +383,21 @@ def instantaneous_rate(
             f"with trim=True the kernel ({kern.size} samples) must be shorter than the window "
             f"({n_bins} samples); lower sigma or cutoff, or use trim=False"
         )
-    rate = _fft_convolve_counts(rows, idx, st.n_rows, n_bins, kern, "valid" if trim else "same", use_jax(backend))
-    if not rate.flags.writeable:
-        rate = rate.copy()
-    np.maximum(rate, 0.0, out=rate)
+    mode = "valid" if trim else "same"
+    ck = None if use_jax(backend) else kernels()
+    n_fft = n_bins + kern.size - 1
+    if ck is not None and st.n_spikes * kern.size * cc.RATE_ADD_S < st.n_rows * n_fft * math.log2(n_fft) * cc.FFT_S:
+        # few spikes for the kernel's length: add the kernel once per spike, no FFT
+        start = (kern.size - 1) // 2 if mode == "same" else kern.size - 1
+        rate = cc.zeros((st.n_rows, n_bins if mode == "same" else n_bins - kern.size + 1))
+        ck.rate_scatter(rate, st.times, st.offsets, t0, last, np.linspace(t0, last, n_bins + 1), kern, start)
+    else:
+        keep, idx = np_histogram_bins(st.times, n_bins, t0, last)
+        rows = st.rows if keep is None else st.rows[keep]
+        rate = _fft_convolve_counts(rows, idx, st.n_rows, n_bins, kern, mode, use_jax(backend))
+        if not rate.flags.writeable:
+            rate = rate.copy()
+        np.maximum(rate, 0.0, out=rate)  # FFT rounding below zero
     ts, te = t0, t1
     if trim:
         med_id = _median_index(k, t_kern, s)
