@@ -331,7 +331,9 @@ def simulate(
             otherwise every continuous state variable.
         record_every: record traces every this many steps.
         key: ``jax.random`` key for the initial state, noise and stochastic inputs
-            (default ``jax.random.key(0)``); the same key gives the same run.
+            (default ``jax.random.key(0)``); the same key gives the same run on the same
+            platform (Gaussian noise comes from ``neurodyn.engine._random.normal``: a C++
+            Philox kernel on CPU, ``jax.random.normal`` elsewhere).
         progress: show a progress bar advancing per chunk.
         solver: override the model's default integrator.
         state: initial state (default ``model.init_state(key)``).
