@@ -10,7 +10,7 @@ reset, refractoriness, spikes recorded.
 import argparse
 
 import numpy as np
-from _common import brian2_standalone_run, compile_seconds, machine, table, timed
+from _common import brian2_standalone_run, compile_seconds, machine, native_kernels, table, timed
 
 P = dict(tau_m=20.0, C_m=250.0, E_L=-65.0, V_th=-50.0, V_reset=-65.0, t_ref=2.0)
 MU, SIGMA = 200.0, 400.0  # pA, pA·ms^0.5
@@ -76,6 +76,7 @@ def main():
     parser.add_argument("--no-runtime", action="store_true", help="skip Brian2's runtime mode (slow at large N)")
     args = parser.parse_args()
     print(f"machine: {machine()}")
+    print(native_kernels())
     rows = []
     for n in args.sizes:
         ours = neurodyn_run(n)

@@ -14,7 +14,7 @@ compilation / code generation, reported separately.
 import argparse
 
 import numpy as np
-from _common import brian2_standalone_run, compile_seconds, machine, table, timed
+from _common import brian2_standalone_run, compile_seconds, machine, native_kernels, table, timed
 
 DURATION = 1000.0
 
@@ -142,6 +142,7 @@ def main():
     parser.add_argument("--constant", action="store_true", help="constant current instead of noise (model cost only)")
     args = parser.parse_args()
     print(f"machine: {machine()}")
+    print(native_kernels())
     rows = []
     for name in args.models:
         ours = neurodyn_run(name, args.n, args.constant)
