@@ -14,7 +14,7 @@ from scipy import stats
 
 import neurodyn as nd
 from neurodyn import _native
-from neurodyn.engine._random import key_words, normal
+from neurodyn.engine._random import INVERSION_MAX, key_words, normal, poisson
 
 _M0, _M1 = np.uint32(0xD2511F53), np.uint32(0xCD9E8D57)
 _W0, _W1 = np.uint32(0x9E3779B9), np.uint32(0xBB67AE85)
@@ -168,3 +168,33 @@ def test_without_a_compiler_noise_falls_back_to_jax_random(monkeypatch):
     monkeypatch.setenv("NEURODYN_NO_KERNEL", "1")
     key = jax.random.key(4)
     np.testing.assert_array_equal(np.asarray(normal(key, (3, 5))), np.asarray(jax.random.normal(key, (3, 5))))
+
+
+@pytest.mark.parametrize("lam", [0.02, 0.7, 4.0, 29.0, 45.0])
+def test_poisson_counts_follow_the_poisson_pmf(lam):
+    # 45 > INVERSION_MAX exercises the jax.random.poisson branch
+    n = 200_000
+    k = np.asarray(jax.jit(lambda key: poisson(key, lam, (n,), jnp.int32))(jax.random.key(7)))
+    assert k.min() >= 0
+    se = np.sqrt(lam / n)
+    assert abs(k.mean() - lam) < 5 * se
+    assert abs(k.var() - lam) < 5 * lam * np.sqrt(2 / n) + 5 * se
+    # chi-square over the bins holding 99.9 % of the mass (tails pooled)
+    lo, hi = int(stats.poisson.ppf(5e-4, lam)), int(stats.poisson.ppf(1 - 5e-4, lam))
+    edges = np.arange(lo, hi + 2)
+    observed = np.histogram(np.clip(k, lo, hi), edges)[0]
+    expected = n * np.diff(np.concatenate([[0.0], stats.poisson.cdf(edges[1:-1] - 1, lam), [1.0]]))
+    keep = expected > 5
+    chi2 = ((observed[keep] - expected[keep]) ** 2 / expected[keep]).sum()
+    assert stats.chi2.sf(chi2, keep.sum() - 1) > 1e-4
+
+
+def test_poisson_per_element_means_and_vmap():
+    lam = jnp.array([0.0, 0.1, 3.0, INVERSION_MAX])
+    k = np.asarray(poisson(jax.random.key(1), jnp.tile(lam, 50_000), (200_000,))).reshape(-1, 4)
+    assert (k[:, 0] == 0).all()
+    np.testing.assert_allclose(k.mean(axis=0), lam, atol=0.05)
+    keys = jax.random.split(jax.random.key(2), 3)
+    batched = np.asarray(jax.vmap(lambda kk: poisson(kk, 2.0, (10,)))(keys))
+    for i, kk in enumerate(keys):
+        np.testing.assert_array_equal(batched[i], np.asarray(poisson(kk, 2.0, (10,))))

@@ -24,6 +24,7 @@ import numpy as np
 
 from ._params import check_nonnegative, check_positive
 from .engine._random import normal
+from .engine._random import poisson as poisson_counts
 
 __all__ = [
     "AbstractInput",
@@ -246,8 +247,7 @@ class PoissonCurrent(_Noise):
 
     def update(self, state, t, dt, key):
         lam = self.rate * self.n_sources * dt * 1e-3
-        count = jax.random.poisson(key, jnp.broadcast_to(lam, state.shape), state.shape)
-        return count.astype(state.dtype)
+        return poisson_counts(key, lam, state.shape, state.dtype)
 
     def value(self, state, t, dt):
         return self.weight * state / dt

@@ -1,4 +1,4 @@
-"""Gaussian noise for the time loop: counter-based and cheap.
+"""Random draws for the time loop: Gaussian noise (counter-based, cheap) and Poisson counts.
 
 ``normal(key, shape)`` is what every per-step noise draw in neurodyn uses (white-noise
 and Ornstein-Uhlenbeck inputs, Euler-Maruyama). On CPU it is the C++ kernel
@@ -49,3 +49,44 @@ def normal(key, shape=(), dtype=jnp.float32) -> jax.Array:
     fallback = lambda w: jax.random.normal(key, shape, jnp.float32).reshape(-1)  # noqa: E731
     x = jax.lax.platform_dependent(words, cpu=lambda w: _normal_kernel(w, n), default=fallback)
     return x.reshape(shape).astype(dtype)
+
+
+#: largest mean drawn by inversion; above it (or when any element's mean is above it) the
+#: draw is ``jax.random.poisson``. At 30, exp(-lam) and the running sum of the pmf are far
+#: from float32's limits and the search takes at most a few dozen vectorised rounds.
+INVERSION_MAX = 30.0
+_SEARCH_CAP = 200
+
+
+def poisson(key, lam, shape=(), dtype=jnp.float32) -> jax.Array:
+    """Poisson counts of mean ``lam`` (broadcast to ``shape``), as ``dtype``.
+
+    Inversion of the CDF, vectorised over the elements: one uniform per element and a
+    search whose rounds are as many as the largest count drawn (a few for the means of
+    per-step synaptic input). ``jax.random.poisson`` (rejection sampling; about 40x slower
+    on CPU) only when some mean exceeds :data:`INVERSION_MAX`.
+    """
+    shape = tuple(shape)
+    lam = jnp.broadcast_to(jnp.asarray(lam, jnp.float32), shape)
+
+    def inversion(_):
+        u = jax.random.uniform(key, shape, jnp.float32)
+        p = jnp.exp(-lam)  # P(0)
+
+        def body(c):
+            k, p, cdf, active = c
+            k = k + active.astype(jnp.int32)
+            p = jnp.where(active, p * lam / jnp.maximum(k, 1).astype(jnp.float32), p)
+            cdf = jnp.where(active, cdf + p, cdf)
+            return k, p, cdf, active & (u > cdf) & (k < _SEARCH_CAP)
+
+        start = (jnp.zeros(shape, jnp.int32), p, p, u > p)
+        return jax.lax.while_loop(lambda c: jnp.any(c[3]), body, start)[0]
+
+    def rejection(_):
+        return jax.random.poisson(key, lam, shape).astype(jnp.int32)
+
+    if math.prod(shape) == 0:
+        return jnp.zeros(shape, dtype)
+    count = jax.lax.cond(jnp.max(lam) <= INVERSION_MAX, inversion, rejection, None)
+    return count.astype(dtype)
