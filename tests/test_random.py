@@ -1,4 +1,4 @@
-"""The engine's Gaussian noise (neurodyn.engine._random and neurodyn/_native/normal.cc).
+"""The engine's random draws (neurodyn.engine._random and neurodyn/_native/random.cc).
 
 The C++ kernel is checked against an independent pure-JAX transcription of its algorithm
 (Philox4x32-10 + Box-Muller), whose Philox is checked against the known-answer vectors
@@ -14,7 +14,7 @@ from scipy import stats
 
 import neurodyn as nd
 from neurodyn import _native
-from neurodyn.engine._random import INVERSION_MAX, key_words, normal, poisson
+from neurodyn.engine._random import INVERSION_MAX, key_words, normal, poisson, uniform
 
 _M0, _M1 = np.uint32(0xD2511F53), np.uint32(0xCD9E8D57)
 _W0, _W1 = np.uint32(0x9E3779B9), np.uint32(0xBB67AE85)
@@ -107,7 +107,7 @@ def test_philox_known_answer(key, expected):
     assert tuple(int(w[0]) for w in words) == expected
 
 
-needs_kernel = pytest.mark.skipif(not _native.available("normal"), reason=f"no kernel: {_native.unavailable_reason('normal')}")
+needs_kernel = pytest.mark.skipif(not _native.available("random"), reason=f"no kernel: {_native.unavailable_reason('random')}")
 
 
 @needs_kernel
@@ -117,6 +117,23 @@ def test_kernel_matches_reference(n):
     got = np.asarray(jax.jit(lambda k: normal(k, (n,)))(key))
     ref = np.asarray(normal_twin(key_words(key), n))
     np.testing.assert_allclose(got, ref, rtol=0, atol=2e-6)
+
+
+@needs_kernel
+@pytest.mark.parametrize("n", [1, 5, 4097])
+def test_uniform_kernel_matches_reference(n):
+    key = jax.random.key(8)
+    words = key_words(key)
+    blocks = (n + 3) // 4
+    w = jnp.concatenate(_philox(blocks, words[0], words[1]))[:n]
+    ref = np.asarray(w >> 8).astype(np.float64) * 2.0**-24
+    np.testing.assert_array_equal(np.asarray(uniform(key, (n,)), np.float64), ref)
+
+
+def test_uniform_distribution():
+    u = np.asarray(uniform(jax.random.key(9), (200_000,)), np.float64)
+    assert u.min() >= 0.0 and u.max() < 1.0
+    assert stats.kstest(u, "uniform").pvalue > 1e-3
 
 
 def test_distribution_is_standard_normal():
@@ -144,8 +161,12 @@ def test_keys_give_independent_streams_and_vmap_matches_loop():
 def test_dtypes_and_gradients():
     key = jax.random.key(2)
     x32 = normal(key, (7,))
-    x64 = normal(key, (7,), jnp.float16)
-    assert x32.dtype == jnp.float32 and x64.dtype == jnp.float16
+    x16 = normal(key, (7,), jnp.float16)
+    assert x32.dtype == jnp.float32 and x16.dtype == jnp.float16
+    with jax.enable_x64(True):  # float64 runs see the float32 values, cast
+        x64 = normal(key, (7,), jnp.float64)
+        assert x64.dtype == jnp.float64
+        np.testing.assert_array_equal(np.asarray(x64), np.asarray(x32, np.float64))
     assert normal(key, (0, 3)).shape == (0, 3)
     g = jax.grad(lambda s: (s * normal(key, (5,))).sum())(1.0)
     np.testing.assert_allclose(g, np.asarray(normal(key, (5,))).sum(), rtol=1e-6)
@@ -168,6 +189,7 @@ def test_without_a_compiler_noise_falls_back_to_jax_random(monkeypatch):
     monkeypatch.setenv("NEURODYN_NO_KERNEL", "1")
     key = jax.random.key(4)
     np.testing.assert_array_equal(np.asarray(normal(key, (3, 5))), np.asarray(jax.random.normal(key, (3, 5))))
+    np.testing.assert_array_equal(np.asarray(uniform(key, (3, 5))), np.asarray(jax.random.uniform(key, (3, 5))))
 
 
 @pytest.mark.parametrize("lam", [0.02, 0.7, 4.0, 29.0, 45.0])

@@ -164,8 +164,6 @@ def test_rate_per_spike_sums_match_np_convolve():
 def test_rate_cost_model_picks_fft_for_long_kernels(monkeypatch):
     st = _trains(6, n_units=30, n_spikes=3000, t_stop=1000.0)
     calls = []
-    from neurodyn.analysis import _rates
-
     ck = cc.kernels()
 
     class Spy:
@@ -173,7 +171,7 @@ def test_rate_cost_model_picks_fft_for_long_kernels(monkeypatch):
             calls.append(name)
             return getattr(ck, name)
 
-    monkeypatch.setattr(_rates, "kernels", lambda: Spy())
+    monkeypatch.setattr(cc, "kernels", lambda: Spy())
     na.instantaneous_rate(st, 1.0, "gaussian", sigma=200.0)  # 2,001-sample kernel, 3,000 spikes
     assert "rate_scatter" not in calls
     na.instantaneous_rate(st, 1.0, "gaussian", sigma=2.0)

@@ -8,9 +8,9 @@ CPU. Targets are registered for platform ``"cpu"`` only. Without a compiler (or 
 ``NEURODYN_NO_KERNEL=1``) :func:`available` is False and callers use pure JAX.
 
 Kernels (:data:`KERNELS`): ``propagate`` (event-driven synaptic propagation, used by
-:mod:`neurodyn.connectivity`; its JAX fallback gives identical results) and ``normal``
-(the engine's Gaussian noise, :mod:`neurodyn.engine._random`; falls back to
-``jax.random.normal``).
+:mod:`neurodyn.connectivity`; its JAX fallback gives identical results) and ``random``
+(the engine's Gaussian noise and uniforms, :mod:`neurodyn.engine._random`; falls back to
+``jax.random``).
 """
 
 from __future__ import annotations
@@ -27,7 +27,10 @@ from pathlib import Path
 import jax
 
 #: kernel name -> the FFI targets its source ``<name>.cc`` defines
-KERNELS = {"propagate": ("neurodyn_propagate_f32", "neurodyn_propagate_f64"), "normal": ("neurodyn_normal_f32",)}
+KERNELS = {
+    "propagate": ("neurodyn_propagate_f32", "neurodyn_propagate_f64"),
+    "random": ("neurodyn_normal_f32", "neurodyn_uniform_f32"),
+}
 _FLAGS = ["-O3", "-std=c++17", "-shared", "-fPIC", "-fno-math-errno", "-ffp-contract=off"]
 _state: dict = {}
 

@@ -11,7 +11,6 @@ import numpy as np
 from . import _compiled as cc
 from ._backend import cpu_has_bf16_dot, gram_jax, use_jax
 from ._binning import bin_index, binned_keys, check_window, flat_counts, n_bins_of, runs
-from ._compiled import kernels, numba_threads
 from ._rates import Signal
 from ._spiketrains import SpikeTrains
 
@@ -33,7 +32,7 @@ _SPARSE_MAC_S = 2.5e-9
 
 def _gram(st: SpikeTrains, bin_size, binary, t_start, t_stop, backend=None):
     """``S = X X^T`` of the binned counts (trials concatenated along time), counts, bins."""
-    ck = None if use_jax(backend) else kernels()
+    ck = None if use_jax(backend) else cc.kernels()
     if ck is not None:
         return _gram_compiled(ck, st, bin_size, binary, t_start, t_stop, backend)
     key, n_bins, _ = binned_keys(st, bin_size, t_start, t_stop)
@@ -105,7 +104,7 @@ def _gram_compiled(ck, st: SpikeTrains, bin_size, binary, t_start, t_stop, backe
         # S_ij <= sqrt(S_ii S_jj): the narrowest exact accumulator (less memory traffic)
         big = int(diag.max())
         acc = np.uint16 if big < 2**16 else np.int32 if big < 2**31 else np.int64
-        A = cc.zeros((numba_threads(), n_units, n_units), acc)
+        A = cc.zeros((cc.numba_threads(), n_units, n_units), acc)
         block = max(16, int(cc.BLOCK_ENTRIES * T / n_ent))  # columns whose entries fit in cache
         ck.gram_sparse(start, stop, col, cnt, max(n_units, 1), T, block, A)
         ck.finish(S, A, diag.astype(np.float64))
@@ -145,7 +144,7 @@ def covariance(
     S, n, T = _gram(st, bin_size, binary, t_start, t_stop, backend)
     if T < 2:
         raise ValueError(f"covariance needs at least 2 bins, got {T}; lower bin_size")
-    ck = kernels()
+    ck = cc.kernels()
     if ck is not None:
         S = S if S.flags.writeable else S.copy()
         ck.center(S, n, float(T), np.full(n.size, np.sqrt(T - 1.0)))  # in place, same operations
@@ -187,7 +186,7 @@ def correlation_coefficient(
             "their rows and columns are NaN",
             stacklevel=2,
         )
-    ck = kernels()
+    ck = cc.kernels()
     if ck is not None:
         S = S if S.flags.writeable else S.copy()
         ck.center(S, n, float(T), d)  # in place, same operations

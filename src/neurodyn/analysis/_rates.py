@@ -17,7 +17,6 @@ import numpy as np
 from . import _compiled as cc
 from ._backend import fft_convolve_jax, use_jax
 from ._binning import binned_keys, bin_index, check_window, n_bins_of, np_histogram_bins, runs
-from ._compiled import kernels
 from ._spiketrains import SpikeTrains
 
 __all__ = ["Signal", "Kernel", "mean_firing_rate", "time_histogram", "psth", "instantaneous_rate"]
@@ -384,7 +383,7 @@ def instantaneous_rate(
             f"({n_bins} samples); lower sigma or cutoff, or use trim=False"
         )
     mode = "valid" if trim else "same"
-    ck = None if use_jax(backend) else kernels()
+    ck = None if use_jax(backend) else cc.kernels()
     n_fft = n_bins + kern.size - 1
     if ck is not None and st.n_spikes * kern.size * cc.RATE_ADD_S < st.n_rows * n_fft * math.log2(n_fft) * cc.FFT_S:
         # few spikes for the kernel's length: add the kernel once per spike, no FFT

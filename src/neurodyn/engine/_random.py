@@ -1,13 +1,14 @@
-"""Random draws for the time loop: Gaussian noise (counter-based, cheap) and Poisson counts.
+"""Random draws for the time loop: Gaussian noise, uniforms and Poisson counts.
 
 ``normal(key, shape)`` is what every per-step noise draw in neurodyn uses (white-noise
-and Ornstein-Uhlenbeck inputs, Euler-Maruyama). On CPU it is the C++ kernel
-``neurodyn/_native/normal.cc``: Philox4x32-10 (Salmon et al. 2011) of a block counter
-under the key's two 32-bit words, turned into normals by Box-Muller, about 1-2 ns per
-value on one core against 8-15 ns for ``jax.random.normal`` (``benchmarks/RESULTS.md``).
-Values are float32, cast to the requested dtype, so float64 runs see the same noise as
-float32 runs. On other platforms, or without a C++ compiler, it is
-``jax.random.normal(key, shape, dtype)``: the same distribution, another stream.
+and Ornstein-Uhlenbeck inputs, Euler-Maruyama); ``poisson`` draws Poisson input counts
+from ``uniform``. On CPU both come from the C++ kernel ``neurodyn/_native/random.cc``:
+Philox4x32-10 (Salmon et al. 2011) of a block counter under the key's two 32-bit words,
+as 24-bit uniforms or, by Box-Muller, normals -- about 1-2 ns per value on one core
+against 6-15 ns for ``jax.random`` (``benchmarks/RESULTS.md``). Values are float32, cast
+to the requested dtype, so float64 runs see the same noise as float32 runs. On other
+platforms, or without a C++ compiler, they are ``jax.random.normal`` / ``uniform``: the
+same distributions, other streams.
 """
 
 from __future__ import annotations
@@ -30,25 +31,32 @@ def key_words(key) -> jax.Array:
     return jnp.asarray(key, jnp.uint32)[..., :2]  # raw uint32 keys
 
 
-def _normal_kernel(words, n: int):
-    call = jax.ffi.ffi_call(
-        "neurodyn_normal_f32", jax.ShapeDtypeStruct(words.shape[:-1] + (n,), jnp.float32), vmap_method="broadcast_all"
-    )
-    return call(words)
-
-
-def normal(key, shape=(), dtype=jnp.float32) -> jax.Array:
-    """Standard normal values of ``shape``, a pure function of ``key`` (see module doc)."""
+def _draw(target: str, fallback, key, shape, dtype):
+    """Float32 values of ``shape`` from FFI ``target`` on CPU, else ``fallback(key, shape, float32)``."""
     shape = tuple(shape)
     n = math.prod(shape)
     if n == 0:
         return jnp.zeros(shape, dtype)
+    if not _native.available("random"):
+        return fallback(key, shape, jnp.float32).astype(dtype)
     words = key_words(key)
-    if not _native.available("normal"):
-        return jax.random.normal(key, shape, dtype)
-    fallback = lambda w: jax.random.normal(key, shape, jnp.float32).reshape(-1)  # noqa: E731
-    x = jax.lax.platform_dependent(words, cpu=lambda w: _normal_kernel(w, n), default=fallback)
+    out = jax.ShapeDtypeStruct(words.shape[:-1] + (n,), jnp.float32)
+    x = jax.lax.platform_dependent(
+        words,
+        cpu=lambda w: jax.ffi.ffi_call(target, out, vmap_method="broadcast_all")(w),
+        default=lambda w: fallback(key, shape, jnp.float32).reshape(-1),
+    )
     return x.reshape(shape).astype(dtype)
+
+
+def normal(key, shape=(), dtype=jnp.float32) -> jax.Array:
+    """Standard normal values of ``shape``, a pure function of ``key`` (see module doc)."""
+    return _draw("neurodyn_normal_f32", jax.random.normal, key, shape, dtype)
+
+
+def uniform(key, shape=(), dtype=jnp.float32) -> jax.Array:
+    """Uniform values in [0, 1) of ``shape`` (24-bit resolution), a pure function of ``key``."""
+    return _draw("neurodyn_uniform_f32", jax.random.uniform, key, shape, dtype)
 
 
 #: largest mean drawn by inversion; above it (or when any element's mean is above it) the
@@ -70,7 +78,7 @@ def poisson(key, lam, shape=(), dtype=jnp.float32) -> jax.Array:
     lam = jnp.broadcast_to(jnp.asarray(lam, jnp.float32), shape)
 
     def inversion(_):
-        u = jax.random.uniform(key, shape, jnp.float32)
+        u = uniform(key, shape)
         p = jnp.exp(-lam)  # P(0)
 
         def body(c):

@@ -1,11 +1,12 @@
-// Standard normal draws for neurodyn's noise, as an XLA FFI custom call (CPU).
+// Random draws for neurodyn's time loop, as XLA FFI custom calls (CPU): standard normals
+// (neurodyn_normal_f32) and uniforms in [0, 1) (neurodyn_uniform_f32).
 //
 // Counter-based: row r of the output is a pure function of its two key words, so any
-// chunking, batching (vmap) or platform gives the same numbers. Block j of a row of n
-// values is Philox4x32-10 (Salmon et al. 2011, SC'11) of counter (j, 0, 0, 0); its four
-// words feed two Box-Muller pairs, written to positions j, B + j, 2B + j and 3B + j,
-// B = ceil(n / 4). log, sin and cos are short polynomials written out below so that the
-// loops vectorise; neurodyn.engine._random holds the identical pure-JAX twin.
+// chunking or batching (vmap) gives the same numbers. Block j of a row of n values is
+// Philox4x32-10 (Salmon et al. 2011, SC'11) of counter (j, 0, 0, 0); its four words go to
+// positions j, B + j, 2B + j and 3B + j, B = ceil(n / 4): as uniforms (top 24 bits), or as
+// two Box-Muller pairs. log, sin and cos are short polynomials written out below so that
+// the loops vectorise; tests/test_random.py holds a pure-JAX transcription.
 #include <cstdint>
 #include <cstring>
 #include <cmath>
@@ -76,7 +77,8 @@ static void box_muller(const uint32_t* __restrict a, const uint32_t* __restrict 
   }
 }
 
-static ffi::Error Normal(ffi::Buffer<ffi::U32> keys, ffi::ResultBuffer<ffi::F32> out) {
+template <bool kNormal>
+static ffi::Error Draw(ffi::Buffer<ffi::U32> keys, ffi::ResultBuffer<ffi::F32> out) {
   const int64_t rows = static_cast<int64_t>(keys.element_count() / 2);
   if (rows == 0) return ffi::Error::Success();
   const int64_t n = static_cast<int64_t>(out->element_count()) / rows;
@@ -93,12 +95,17 @@ static ffi::Error Normal(ffi::Buffer<ffi::U32> keys, ffi::ResultBuffer<ffi::F32>
   float* v = values.data();
   for (int64_t row = 0; row < rows; ++row) {
     philox_blocks(w, w + B, w + 2 * B, w + 3 * B, B, k[2 * row], k[2 * row + 1]);
-    box_muller(w, w + B, v, v + B, B);
-    box_muller(w + 2 * B, w + 3 * B, v + 2 * B, v + 3 * B, B);
+    if (kNormal) {
+      box_muller(w, w + B, v, v + B, B);
+      box_muller(w + 2 * B, w + 3 * B, v + 2 * B, v + 3 * B, B);
+    } else {
+      for (int64_t j = 0; j < 4 * B; ++j) v[j] = float(int32_t(w[j] >> 8)) * 5.9604645e-08f;  // 2^-24
+    }
     std::memcpy(dst + row * n, v, n * sizeof(float));
   }
   return ffi::Error::Success();
 }
 
-XLA_FFI_DEFINE_HANDLER_SYMBOL(neurodyn_normal_f32, Normal,
-                              ffi::Ffi::Bind().Arg<ffi::Buffer<ffi::U32>>().Ret<ffi::Buffer<ffi::F32>>());
+#define NEURODYN_BIND_DRAW ffi::Ffi::Bind().Arg<ffi::Buffer<ffi::U32>>().Ret<ffi::Buffer<ffi::F32>>()
+XLA_FFI_DEFINE_HANDLER_SYMBOL(neurodyn_normal_f32, Draw<true>, NEURODYN_BIND_DRAW);
+XLA_FFI_DEFINE_HANDLER_SYMBOL(neurodyn_uniform_f32, Draw<false>, NEURODYN_BIND_DRAW);
