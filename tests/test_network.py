@@ -105,6 +105,20 @@ def test_event_kernel_jax_and_dense_agree_bit_for_bit(x64, hetero):
             assert np.array_equal(runs[mode][p].spikes.times, ref[p].spikes.times)
 
 
+@pytest.mark.parametrize("hetero", [True, False])
+def test_jax_path_in_many_small_passes_agrees_bit_for_bit(x64, hetero, monkeypatch):
+    """One spike per pass of the pure-JAX event loop (as when a step's spikes exceed a pass)."""
+    from neurodyn.connectivity import _propagate
+
+    monkeypatch.setitem(_propagate.EVENTS_PER_PASS, "cpu", 1)
+    monkeypatch.setitem(_propagate.EVENTS_PER_PASS, "accelerator", 1)
+    runs = {mode: nd.simulate(_small_coba(mode, hetero=hetero), 100.0, DT, record=["spikes", "E.g_exc", "I.g_inh"],
+                              progress=False, key=jax.random.key(3)) for mode in ("jax", "dense")}
+    assert runs["dense"]["E"].spikes.times.size > 20
+    for name in runs["dense"].traces:
+        assert np.array_equal(runs["jax"].traces[name], runs["dense"].traces[name]), name
+
+
 def test_kernel_is_used_on_cpu():
     net = _small_coba("auto")
     if nd.connectivity.kernel_available():

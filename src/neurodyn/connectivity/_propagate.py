@@ -20,6 +20,7 @@ import jax
 import jax.numpy as jnp
 import numpy as np
 
+from ..engine._record import compact
 from . import _ffi
 
 
@@ -74,15 +75,30 @@ def make_synapses(csr, weight, delays_steps, mode: str, dtype) -> Synapses:
     )
 
 
+#: Synaptic events one pass of the pure-JAX event loop gathers on an accelerator. Every
+#: further pass costs a device-to-host round trip, so a pass is sized to cover a typical
+#: step; on CPU passes are cheap and small ones waste less work.
+EVENTS_PER_PASS = {"cpu": 64 * 128, "accelerator": 2**18}
+
+
+def spikes_per_pass(syn: Synapses) -> int:
+    budget = EVENTS_PER_PASS["cpu" if jax.default_backend() == "cpu" else "accelerator"]
+    return int(max(1, min(syn.n_pre, budget // max(syn.max_degree, 1))))
+
+
 def _contribution_jax(syn: Synapses, spikes, dtype):
-    """Per-step contribution (n_rows * n_post,), event-driven: cost ~ spikes x max out-degree + O(N)."""
+    """Per-step contribution (n_rows * n_post,), event-driven: cost ~ spikes x max out-degree + O(N).
+
+    The spiking neurons are compacted and handled ``spikes_per_pass`` at a time; the first
+    pass always runs (no host round trip), further ones only when a step has more spikes.
+    """
     size = syn.n_rows * syn.n_post
     temp = jnp.zeros((size,), dtype)
     if syn.max_degree == 0:
         return temp
-    chunk = int(min(syn.n_pre, 64))
+    chunk = spikes_per_pass(syn)
     count = jnp.sum(spikes, dtype=jnp.int32)
-    (idx,) = jnp.nonzero(spikes, size=syn.n_pre + chunk, fill_value=syn.n_pre)
+    idx = compact(spikes, 2 * syn.n_pre, syn.n_pre)  # one size for every projection from a population: computed once
     indptr = jnp.concatenate([syn.indptr, syn.indptr[-1:]])  # padding row n_pre has no synapses
     lanes = jnp.arange(syn.max_degree, dtype=jnp.int32)
     homogeneous_w = syn.weights.ndim == 0
@@ -100,8 +116,8 @@ def _contribution_jax(syn: Synapses, spikes, dtype):
         w = jnp.broadcast_to(syn.weights, pos.shape) if homogeneous_w else syn.weights[pos]
         return temp.at[target.ravel()].add(w.astype(dtype).ravel(), mode="drop")
 
-    n_chunks = (count + chunk - 1) // chunk
-    return jax.lax.fori_loop(0, n_chunks, body, temp)
+    n_passes = (count + chunk - 1) // chunk
+    return jax.lax.fori_loop(1, n_passes, body, body(0, temp))
 
 
 def _contribution_dense(syn: Synapses, spikes, dtype):

@@ -2,8 +2,10 @@
 
 from __future__ import annotations
 
+from functools import partial
 from typing import NamedTuple
 
+import jax
 import jax.numpy as jnp
 import numpy as np
 
@@ -110,3 +112,54 @@ def unpack_events(words: np.ndarray, first_step: int, dt: float, t_start: float 
     step, index = np.divmod(key, n_words * 64)
     times = t_start + (first_step + step + 1) * dt
     return times.astype(np.float64), index.astype(np.int32)
+
+
+def compact(mask, size: int, fill: int):
+    """Indices of the true entries of a 1-D ``mask``, increasing, padded with ``fill`` to ``size``.
+
+    One prefix sum and one scatter whose targets are distinct (``jnp.nonzero`` histograms
+    the prefix sum instead: a scatter-add whose targets collide, slow on GPUs).
+    """
+    n = mask.shape[0]
+    lane = jnp.arange(n, dtype=jnp.int32)
+    slot = jnp.where(mask, jnp.cumsum(mask, dtype=jnp.int32) - 1, size + lane)  # misses: distinct, out of range
+    return jnp.full((size,), fill, jnp.int32).at[slot].set(lane, mode="drop", unique_indices=True)
+
+
+def _words(packed):
+    """uint8 (steps, bytes) -> uint32 (steps, bytes / 4): bit b of word w is neuron 32 w + b."""
+    steps, width = packed.shape
+    return jax.lax.bitcast_convert_type(packed.reshape(steps, width // 4, 4), jnp.uint32)
+
+
+@jax.jit
+def _event_counts(packed):
+    words = _words(packed)
+    return jnp.stack([jnp.count_nonzero(words), jnp.sum(jax.lax.population_count(words), dtype=jnp.int32)])
+
+
+@partial(jax.jit, static_argnums=(1, 2))
+def _decode(packed, n_words: int, n_spikes: int):
+    words = _words(packed)
+    flat = words.ravel()
+    where = compact(flat != 0, n_words, flat.size)
+    word = flat.at[where].get(mode="fill", fill_value=0)
+    bits = (word[:, None] >> jnp.arange(32, dtype=jnp.uint32)) & 1
+    key = compact(bits.ravel() != 0, n_spikes, 0)
+    position = where[key // 32]
+    return position // words.shape[1], (position % words.shape[1]) * 32 + key % 32
+
+
+def _bucket(n: int) -> int:
+    return max(1024, 1 << (int(n) - 1).bit_length())
+
+
+def unpack_events_on_device(packed, first_step: int, dt: float, t_start: float = 0.0):
+    """:func:`unpack_events` for buffers on an accelerator: decoded where they are, so that
+    only the events cross to the host. Same result, same order."""
+    n_words, n_spikes = (int(x) for x in np.asarray(_event_counts(packed)))
+    if n_spikes == 0:
+        return np.zeros(0), np.zeros(0, np.int32)
+    step, index = _decode(packed, _bucket(n_words), _bucket(n_spikes))  # sizes in powers of two: few compilations
+    step, index = np.asarray(step)[:n_spikes], np.asarray(index)[:n_spikes]
+    return t_start + (first_step + step.astype(np.int64) + 1) * dt, index.astype(np.int32)

@@ -20,7 +20,7 @@ from .. import inputs as _inputs
 from .._files import atomic_path, write_text
 from .._params import is_traced
 from ._model import AbstractDynamics, AbstractModel, advance, variables
-from ._record import Spikes, check_neurons, pack, packed_width, parse_record, select, unpack_events
+from ._record import Spikes, check_neurons, pack, packed_width, parse_record, select, unpack_events, unpack_events_on_device
 from ._result import Result
 from ._solvers import AbstractSolver
 
@@ -528,7 +528,10 @@ def _chunk_arrays(plan: _Plan, c: int, rec, packed) -> dict:
     keep = min(plan.records_per_chunk, -(-(plan.n_steps - c * L) // plan.every))
     out = {f"trace:{name}": np.asarray(rec[name])[:keep] for name, _ in plan.traces}
     for p, _ in plan.spiking:
-        times, idx = unpack_events(np.asarray(packed[p]), c * L, plan.dt)
+        if jax.default_backend() == "cpu":
+            times, idx = unpack_events(np.asarray(packed[p]), c * L, plan.dt)
+        else:
+            times, idx = unpack_events_on_device(packed[p], c * L, plan.dt)
         out[f"spike_time:{p}"], out[f"spike_index:{p}"] = times, idx
     return out
 
