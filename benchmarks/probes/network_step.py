@@ -1,6 +1,6 @@
 """Per-step cost of a COBA network's parts on the current device (a diagnostic).
 
-    python benchmarks/probes/network_step.py N [steps]
+    python benchmarks/probes/network_step.py N [steps] [propagation]
 
 Times 'steps' network steps in one lax.scan: the populations alone, the whole step, and
 the whole step with a single propagation pass per projection (no loop over passes).
@@ -17,7 +17,8 @@ from neurodyn.connectivity import _propagate
 
 N = int(sys.argv[1]) if len(sys.argv) > 1 else 64000
 STEPS = int(sys.argv[2]) if len(sys.argv) > 2 else 2000
-net, _ = nd.examples.coba(N, propagation="jax")
+PROPAGATION = sys.argv[3] if len(sys.argv) > 3 else "jax"
+net, _ = nd.examples.coba(N, propagation=PROPAGATION)
 zeros = {name: jnp.zeros((n,)) for name, n in net.sizes.items()}
 
 

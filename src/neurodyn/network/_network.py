@@ -254,7 +254,7 @@ class Network(AbstractMap):
             row = 0 if D == 1 else i % D
             buf = buffers[name]
             pops[post] = self.populations[post].model.receive(pops[post], target, buf[row])
-            buffers[name] = buf.at[row].set(0)
+            buffers[name] = jnp.zeros_like(buf) if D == 1 else buf.at[row].set(0)  # D = 1: a fresh row, no copy
         # 2-3. advance every population (integrate, threshold, reset, refractoriness)
         spikes = {}
         keys = jax.random.split(key, len(self.populations))
