@@ -10,7 +10,8 @@ CPU. Targets are registered for platform ``"cpu"`` only. Without a compiler (or 
 Kernels (:data:`KERNELS`): ``propagate`` (event-driven synaptic propagation, used by
 :mod:`neurodyn.connectivity`; its JAX fallback gives identical results) and ``random``
 (the engine's Gaussian noise and uniforms, :mod:`neurodyn.engine._random`; falls back to
-``jax.random``).
+``jax.random``); ``population`` (one fused step of LIF neurons with exponential synapses,
+:mod:`neurodyn.connectivity._fused`; falls back to the generic solver path).
 """
 
 from __future__ import annotations
@@ -30,6 +31,7 @@ import jax
 KERNELS = {
     "propagate": ("neurodyn_propagate_f32", "neurodyn_propagate_f64"),
     "random": ("neurodyn_normal_f32", "neurodyn_uniform_f32"),
+    "population": ("neurodyn_lif_exp_f32",),
 }
 _FLAGS = ["-O3", "-std=c++17", "-shared", "-fPIC", "-fno-math-errno", "-ffp-contract=off"]
 _state: dict = {}

@@ -35,14 +35,19 @@ static ffi::Error Propagate(ffi::Buffer<ffi::PRED> spikes, ffi::Buffer<ffi::S32>
   const int64_t n_rows = homogeneous_d ? 1 : delay + 1;
   const size_t size = static_cast<size_t>(n_rows * n_post);
 
-  thread_local std::vector<T> scratch;
-  thread_local std::vector<uint8_t> mark;
-  thread_local std::vector<int64_t> touched;
-  if (scratch.size() < size) {
-    scratch.assign(size, T(0));
-    mark.assign(size, 0);
+  thread_local std::vector<T> scratch_store;
+  thread_local std::vector<uint8_t> mark_store;
+  thread_local std::vector<int64_t> touched_store;
+  if (scratch_store.size() < size) {
+    scratch_store.assign(size, T(0));
+    mark_store.assign(size, 0);
+    touched_store.resize(size);
   }
-  touched.clear();
+  // plain pointers: thread-local objects are looked up once, not per event
+  T* __restrict scratch = scratch_store.data();
+  uint8_t* __restrict mark = mark_store.data();
+  int64_t* __restrict touched = touched_store.data();
+  size_t n_touched = 0;
   const T w0 = w[0];
   size_t i = 0;
   while (i < n_pre) {
@@ -57,21 +62,24 @@ static ffi::Error Propagate(ffi::Buffer<ffi::PRED> spikes, ffi::Buffer<ffi::S32>
     if (s[i]) {
       for (int64_t k = ptr[i]; k < ptr[i + 1]; ++k) {
         const int64_t t = homogeneous_d ? idx[k] : idx[k] + static_cast<int64_t>(del[k]) * n_post;
-        if (!mark[t]) {
-          mark[t] = 1;
-          touched.push_back(t);
-        }
+        touched[n_touched] = t;
+        n_touched += !mark[t];
+        mark[t] = 1;
         scratch[t] += homogeneous_w ? w0 : w[k];
       }
     }
     ++i;
   }
+  // Rows of the ring buffer for each delay row of the scratch sum (no division per event).
   const int64_t base = static_cast<int64_t>(first.typed_data()[0]) + (homogeneous_d ? delay : 0);
-  for (const int64_t t : touched) {
-    const int64_t r = t / n_post;
-    const int64_t c = t - r * n_post;
-    const int64_t row = (base + r) % D;
-    dst[row * n_post + c] += scratch[t];
+  int64_t row_start[1];
+  std::vector<int64_t> row_starts(homogeneous_d ? 0 : static_cast<size_t>(n_rows));
+  row_start[0] = (base % D) * n_post;
+  for (int64_t r = 0; r < static_cast<int64_t>(row_starts.size()); ++r) row_starts[r] = ((base + r) % D) * n_post - r * n_post;
+  for (size_t j = 0; j < n_touched; ++j) {
+    const int64_t t = touched[j];
+    const int64_t start = homogeneous_d ? row_start[0] : row_starts[t / n_post];  // t = row * n_post + target
+    dst[start + t] += scratch[t];
     scratch[t] = T(0);
     mark[t] = 0;
   }

@@ -152,6 +152,12 @@ class WithSynapses(AbstractDynamics):
         ns, spiked = self.neuron.fire(state.neuron, t, dt)
         return SynapticState(ns, state.g), spiked
 
+    def fused_step(self, state, t, dt, drive, solver):
+        """LIF with exponential channels in float32 on CPU: one C++ pass (see ``_fused``)."""
+        from ._fused import fused_step
+
+        return fused_step(self, state, t, dt, drive, solver)
+
     def receive(self, state, target, amount):
         """Add the events delivered now on channel ``target``."""
         if target in state.g:

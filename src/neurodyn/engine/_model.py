@@ -79,6 +79,15 @@ class AbstractDynamics(AbstractModel):
         """
         return state, None
 
+    def fused_step(self, state, t, dt, drive: Callable, solver: AbstractSolver):
+        """Optional: the whole step (``solver`` then ``fire``) in one compiled kernel.
+
+        Returns ``(state, spiked)`` as :func:`advance` would, or ``None`` (the default)
+        to use the generic path. A model that fuses must give the generic path's results
+        (up to rounding) and its derivatives.
+        """
+        return None
+
 
 class AbstractMap(AbstractModel):
     """A discrete-time or composite model that supplies its own step."""
@@ -95,6 +104,15 @@ def advance(model: AbstractModel, state, t, dt, drive: Callable, key, solver: Ab
     """One step of any model: solver + events for dynamics, ``step`` for maps."""
     if isinstance(model, AbstractMap):
         return model.step(state, t, dt, drive, key)
+    fused = model.fused_step(state, t, dt, drive, solver)
+    if fused is not None:
+        state, spiked = fused
+        return state, {SINGLE: spiked}
+    return generic_advance(model, state, t, dt, drive, key, solver)
+
+
+def generic_advance(model: AbstractDynamics, state, t, dt, drive: Callable, key, solver: AbstractSolver):
+    """:func:`advance` of a continuous-time model through its ``vector_field`` and ``fire``."""
     mask = jax.tree.map(eqx.is_inexact_array, state)
     continuous, discrete = eqx.partition(state, mask)
 

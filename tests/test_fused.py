@@ -1,0 +1,115 @@
+"""The fused C++ step of LIF neurons with exponential synapses against the generic solver path."""
+
+import jax
+import jax.numpy as jnp
+import numpy as np
+import pytest
+
+import neurodyn as nd
+from neurodyn import _native
+from neurodyn.connectivity import ExpConductance, ExpCurrent, WithSynapses, _fused
+from neurodyn.connectivity._synaptic import SynapticState
+from neurodyn.engine._solvers import Euler, ExponentialEuler
+from neurodyn.neurons._lif import LIFState
+
+pytestmark = pytest.mark.skipif(not _native.available("population"), reason="no C++ compiler")
+
+DT = 0.1
+
+
+def _population(n=3000):
+    lif = nd.neurons.LIF(n=n, tau_m=20.0, C_m=20.0, E_L=-60.0, V_th=-50.0, V_reset=-60.0, t_ref=5.0, I_e=20.0)
+    return WithSynapses(lif, {"exc": ExpConductance(tau=5.0, E_rev=0.0), "inh": ExpConductance(tau=10.0, E_rev=-80.0),
+                              "cur": ExpCurrent(tau=3.0)})
+
+
+def _states(n, seed=0):
+    """Membrane potentials across threshold, refractory neurons, and conductances up to 300 nS
+    (so that the exponential-Euler exponent a dt reaches beyond the series' range, -1.6)."""
+    rng = np.random.default_rng(seed)
+    V = rng.uniform(-75.0, -45.0, n).astype(np.float32)
+    ref = np.where(rng.random(n) < 0.2, rng.integers(1, 50, n), 0).astype(np.int32)
+    g = {"exc": rng.exponential(2.0, n), "inh": np.where(rng.random(n) < 0.1, rng.uniform(0, 300, n), rng.exponential(5.0, n)),
+         "cur": rng.normal(0.0, 50.0, n)}
+    g = {k: jnp.asarray(v, jnp.float32) for k, v in g.items()}
+    return SynapticState(LIFState(jnp.asarray(V), jnp.asarray(ref)), g), jnp.asarray(rng.normal(0, 30, n), jnp.float32)
+
+
+def test_one_step_matches_the_generic_path():
+    pop = _population()
+    state, I = _states(pop.n)
+    assert _fused.applies(pop, state, ExponentialEuler())
+    fast, fired = jax.jit(lambda s, i: _fused._kernel(pop, s, i, DT))(state, I)
+    slow, fired_ref = jax.jit(lambda s, i: _fused._generic(pop, s, i, DT))(state, I)
+    V, V_ref = np.asarray(fast.neuron.V_m), np.asarray(slow.neuron.V_m)
+    np.testing.assert_allclose(V, V_ref, rtol=0, atol=2e-5)  # mV: a few float32 ulps
+    np.testing.assert_array_equal(np.asarray(fast.neuron.refractory), np.asarray(slow.neuron.refractory))
+    np.testing.assert_array_equal(np.asarray(fired), np.asarray(fired_ref))
+    assert np.asarray(fired).sum() > 50 and (np.asarray(state.neuron.refractory) > 0).sum() > 300
+    for c in state.g:
+        np.testing.assert_allclose(np.asarray(fast.g[c]), np.asarray(slow.g[c]), rtol=1e-6, atol=1e-30)
+
+
+def test_many_steps_of_a_coba_network_match_the_generic_path(monkeypatch):
+    net, inputs = nd.examples.coba(2000)
+    run = lambda: nd.simulate(net, 100.0, DT, inputs=inputs, record=["spikes", "E.V_m", "I.g_inh"], progress=False,  # noqa: E731
+                              key=jax.random.key(5))
+    fast = run()
+    monkeypatch.setattr(_fused, "applies", lambda *a: False)
+    jax.clear_caches()
+    slow = run()
+    assert fast["E"].spikes.times.size > 1000
+    for p in ("E", "I"):
+        np.testing.assert_allclose(fast[p].rates().mean(), slow[p].rates().mean(), rtol=0.02)
+    early = slow.t < 20.0  # before rounding differences can change a spike
+    np.testing.assert_allclose(fast.traces["E.V_m"][early], slow.traces["E.V_m"][early], atol=1e-3)
+
+
+def test_gradients_go_through_the_generic_step():
+    pop = _population(50)
+    state, I = _states(pop.n, seed=3)
+
+    def final_v(I_e, fused):
+        model = WithSynapses(nd.neurons.LIF(n=50, tau_m=20.0, C_m=20.0, E_L=-60.0, V_th=-50.0, V_reset=-60.0,
+                                            t_ref=5.0, I_e=I_e), pop.synapses)
+        step = _fused._fused if fused else (lambda m, s, i, dt: _fused._generic(m, s, i, dt))
+        s = state
+        for _ in range(5):
+            s, _ = step(model, s, I, DT)
+        return jnp.sum(s.neuron.V_m)
+
+    g_fused = jax.grad(final_v)(jnp.float32(20.0), True)
+    g_generic = jax.grad(final_v)(jnp.float32(20.0), False)
+    assert np.isfinite(g_fused) and abs(float(g_fused)) > 0
+    np.testing.assert_allclose(g_fused, g_generic, rtol=1e-6)
+
+
+def test_vmapped_sweep_matches_single_runs():
+    pop = _population(200)
+
+    def rate(I_e):
+        model = WithSynapses(nd.neurons.LIF(n=200, tau_m=20.0, C_m=20.0, E_L=-60.0, V_th=-50.0, V_reset=-60.0,
+                                            t_ref=5.0, I_e=I_e), pop.synapses)
+        return nd.simulate(model, 50.0, DT, progress=False).rates().mean()
+
+    currents = jnp.asarray([8.0, 15.0, 25.0], jnp.float32)  # rheobase 10 pA
+    swept = np.asarray(jax.vmap(rate)(currents))
+    single = np.asarray([rate(c) for c in currents])
+    np.testing.assert_allclose(swept, single, rtol=1e-6)
+    assert swept[0] == 0 and swept[2] > swept[1] > 0
+
+
+def test_the_kernel_applies_only_where_it_is_exact():
+    pop = _population(10)
+    state, _ = _states(10)
+    assert _fused.applies(pop, state, ExponentialEuler())
+    assert not _fused.applies(pop, state, Euler())
+    per_neuron = WithSynapses(nd.neurons.LIF(n=10, tau_m=jnp.linspace(10.0, 20.0, 10)), pop.synapses)
+    assert not _fused.applies(per_neuron, state, ExponentialEuler())
+
+
+def test_float64_runs_take_the_generic_path(x64):
+    pop = _population(10)
+    state = pop.init_state()
+    assert state.neuron.V_m.dtype == jnp.float64
+    assert not _fused.applies(pop, state, ExponentialEuler())
