@@ -14,9 +14,13 @@
 // phi1(z) = (e^z - 1) / z: a degree-8 series for |z| < 1/2, else (exp(z) - 1) / z with a
 // polynomial exp; both are written so that the loop vectorises. Batches (vmap) are runs
 // of n neurons, each with its own row of parameters.
+#include <algorithm>
+#include <atomic>
 #include <cmath>
 #include <cstdint>
 #include <cstring>
+#include <memory>
+#include <thread>
 
 #include "xla/ffi/api/ffi.h"
 
@@ -65,88 +69,122 @@ inline float phi1(float z) {
 }
 
 constexpr int64_t kBlock = 256;
+constexpr int64_t kChunk = 8192;  // neurons per task when a step is split across threads
+
+// Pointers and sizes of one call; step(lo, hi) advances global neurons [lo, hi).
+struct Step {
+  const float* v0;
+  const int32_t* r0;
+  const float* drive;
+  const float* params;
+  const int32_t* n_ref;
+  const float* g_in[16];
+  float* g_new[16];
+  float* v1;
+  int32_t* r1;
+  bool* sp;
+  int64_t n, channels, n_conductance;
+
+  void step(int64_t lo, int64_t hi) const {
+    const int64_t row = kOwn + 2 * channels;
+    for (int64_t start = lo; start < hi;) {
+      const int64_t b = start / n;
+      const int64_t len = std::min({kBlock, hi - start, (b + 1) * n - start});
+      block(start, len, params + b * row, n_ref[b]);
+      start += len;
+    }
+  }
+
+  void block(int64_t start, int64_t len, const float* p, int32_t steps_ref) const {
+    const float tau_m = p[0], C_m = p[1], E_L = p[2], V_th = p[3], V_reset = p[4], I_e = p[5], dt = p[6];
+    float current[kBlock], conductance[kBlock], z[kBlock], phi[kBlock], vn[kBlock];
+    for (int64_t j = 0; j < len; ++j) {
+      current[j] = 0.0f;
+      conductance[j] = 0.0f;
+    }
+    const float* v = v0 + start;
+    for (int64_t c = 0; c < channels; ++c) {
+      const float* g = g_in[c] + start;
+      float* gn = g_new[c] + start;
+      const float decay = p[kOwn + 2 * c], E = p[kOwn + 2 * c + 1];
+      if (c < n_conductance) {
+        for (int64_t j = 0; j < len; ++j) {
+          current[j] += g[j] * (E - v[j]);
+          conductance[j] += g[j];
+        }
+      } else {
+        for (int64_t j = 0; j < len; ++j) current[j] += g[j];
+      }
+      for (int64_t j = 0; j < len; ++j) gn[j] = g[j] + decay * g[j];
+    }
+    const float* in = drive + start;
+    for (int64_t j = 0; j < len; ++j) {
+      current[j] = (E_L - v[j]) / tau_m + (I_e + in[j] + current[j]) / C_m;  // now dV/dt
+      z[j] = (-1.0f / tau_m - conductance[j] / C_m) * dt;
+    }
+    for (int64_t j = 0; j < len; ++j) phi[j] = phi1(z[j]);
+    for (int64_t j = 0; j < len; ++j) vn[j] = v[j] + dt * phi[j] * current[j];
+    const int32_t* r = r0 + start;
+    for (int64_t j = 0; j < len; ++j) {
+      const bool clamped = r[j] > 0;
+      const float x = clamped ? V_reset : vn[j];
+      const bool fire = (x >= V_th) & !clamped;
+      v1[start + j] = fire ? V_reset : x;
+      r1[start + j] = fire ? steps_ref : std::max(r[j] - 1, 0);
+      sp[start + j] = fire;
+    }
+  }
+};
+
+struct Progress {
+  std::atomic<int64_t> next{0}, done{0};
+};
 
 }  // namespace
 
-static ffi::Error LifExp(ffi::Buffer<ffi::F32> V, ffi::Buffer<ffi::S32> refractory, ffi::Buffer<ffi::F32> I,
-                         ffi::Buffer<ffi::F32> params, ffi::Buffer<ffi::S32> n_ref, ffi::RemainingArgs gs,
-                         ffi::ResultBuffer<ffi::F32> V_out, ffi::ResultBuffer<ffi::S32> ref_out,
-                         ffi::ResultBuffer<ffi::PRED> spiked, ffi::RemainingRets gs_out, int64_t n,
-                         int64_t n_current) {
+static ffi::Error LifExp(ffi::ThreadPool pool, ffi::Buffer<ffi::F32> V, ffi::Buffer<ffi::S32> refractory,
+                         ffi::Buffer<ffi::F32> I, ffi::Buffer<ffi::F32> params, ffi::Buffer<ffi::S32> n_ref,
+                         ffi::RemainingArgs gs, ffi::ResultBuffer<ffi::F32> V_out,
+                         ffi::ResultBuffer<ffi::S32> ref_out, ffi::ResultBuffer<ffi::PRED> spiked,
+                         ffi::RemainingRets gs_out, int64_t n, int64_t n_current) {
   const int64_t channels = static_cast<int64_t>(gs.size());
-  if (static_cast<int64_t>(gs_out.size()) != channels) return ffi::Error::InvalidArgument("channel count");
-  const int64_t total = static_cast<int64_t>(V.element_count());
-  const int64_t row = kOwn + 2 * channels;
-  const int64_t batches = n > 0 ? total / n : 0;
-  const float* g_in[16];
-  float* g_new[16];
-  if (channels > 16) return ffi::Error::InvalidArgument("at most 16 synaptic channels");
+  if (channels > 16 || static_cast<int64_t>(gs_out.size()) != channels)
+    return ffi::Error::InvalidArgument("at most 16 synaptic channels, as many outputs as inputs");
+  Step st{V.typed_data(), refractory.typed_data(), I.typed_data(), params.typed_data(), n_ref.typed_data(),
+          {}, {}, V_out->typed_data(), ref_out->typed_data(), spiked->typed_data(), n, channels,
+          channels - n_current};
   for (int64_t c = 0; c < channels; ++c) {
     auto a = gs.get<ffi::Buffer<ffi::F32>>(c);
     auto r = gs_out.get<ffi::Buffer<ffi::F32>>(c);
     if (!a.has_value() || !r.has_value()) return ffi::Error::InvalidArgument("synaptic channels must be float32");
-    g_in[c] = a->typed_data();
-    g_new[c] = (*r)->typed_data();
+    st.g_in[c] = a->typed_data();
+    st.g_new[c] = (*r)->typed_data();
   }
-  const float* v0 = V.typed_data();
-  const int32_t* r0 = refractory.typed_data();
-  const float* drive = I.typed_data();
-  float* v1 = V_out->typed_data();
-  int32_t* r1 = ref_out->typed_data();
-  bool* sp = spiked->typed_data();
-  const int64_t n_conductance = channels - n_current;
-
-  for (int64_t b = 0; b < batches; ++b) {
-    const float* p = params.typed_data() + b * row;
-    const float tau_m = p[0], C_m = p[1], E_L = p[2], V_th = p[3], V_reset = p[4], I_e = p[5], dt = p[6];
-    const int32_t steps_ref = n_ref.typed_data()[b];
-    for (int64_t start = b * n; start < (b + 1) * n; start += kBlock) {
-      const int64_t len = std::min(kBlock, (b + 1) * n - start);
-      float current[kBlock], conductance[kBlock];
-      for (int64_t j = 0; j < len; ++j) {
-        current[j] = 0.0f;
-        conductance[j] = 0.0f;
-      }
-      for (int64_t c = 0; c < channels; ++c) {
-        const float* g = g_in[c] + start;
-        float* gn = g_new[c] + start;
-        const float decay = p[kOwn + 2 * c], E = p[kOwn + 2 * c + 1];
-        if (c < n_conductance) {
-          for (int64_t j = 0; j < len; ++j) {
-            current[j] += g[j] * (E - v0[start + j]);
-            conductance[j] += g[j];
-          }
-        } else {
-          for (int64_t j = 0; j < len; ++j) current[j] += g[j];
-        }
-        for (int64_t j = 0; j < len; ++j) gn[j] = g[j] + decay * g[j];
-      }
-      float vn[kBlock];
-      const float* v = v0 + start;
-      const float* in = drive + start;
-      float z[kBlock], phi[kBlock];
-      for (int64_t j = 0; j < len; ++j) {
-        current[j] = (E_L - v[j]) / tau_m + (I_e + in[j] + current[j]) / C_m;  // now dV/dt
-        z[j] = (-1.0f / tau_m - conductance[j] / C_m) * dt;
-      }
-      for (int64_t j = 0; j < len; ++j) phi[j] = phi1(z[j]);
-      for (int64_t j = 0; j < len; ++j) vn[j] = v[j] + dt * phi[j] * current[j];
-      const int32_t* r = r0 + start;
-      for (int64_t j = 0; j < len; ++j) {
-        const bool clamped = r[j] > 0;
-        const float x = clamped ? V_reset : vn[j];
-        const bool fire = (x >= V_th) & !clamped;
-        v1[start + j] = fire ? V_reset : x;
-        r1[start + j] = fire ? steps_ref : std::max(r[j] - 1, 0);
-        sp[start + j] = fire;
-      }
+  const int64_t total = n > 0 ? static_cast<int64_t>(V.element_count()) : 0;
+  const int64_t chunks = (total + kChunk - 1) / kChunk;
+  if (chunks < 2) {
+    st.step(0, total);
+    return ffi::Error::Success();
+  }
+  // Large populations: this thread and one of XLA's take chunks until none is left. The
+  // helper may start late (its pool busy): it then finds no chunk and returns.
+  auto progress = std::make_shared<Progress>();
+  auto work = [st, progress, chunks, total]() {
+    for (int64_t c; (c = progress->next.fetch_add(1)) < chunks;) {
+      st.step(c * kChunk, std::min(total, (c + 1) * kChunk));
+      progress->done.fetch_add(1, std::memory_order_release);
     }
-  }
+  };
+  auto helper = work;
+  pool.Schedule(std::move(helper));
+  work();
+  while (progress->done.load(std::memory_order_acquire) < chunks) std::this_thread::yield();
   return ffi::Error::Success();
 }
 
 XLA_FFI_DEFINE_HANDLER_SYMBOL(neurodyn_lif_exp_f32, LifExp,
                               ffi::Ffi::Bind()
+                                  .Ctx<ffi::ThreadPool>()
                                   .Arg<ffi::Buffer<ffi::F32>>()
                                   .Arg<ffi::Buffer<ffi::S32>>()
                                   .Arg<ffi::Buffer<ffi::F32>>()

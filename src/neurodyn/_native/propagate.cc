@@ -5,7 +5,8 @@
 // (delay row, target). Each touched scratch entry is then added once to the ring
 // buffer row where it is due: (first + delay) % D. This is the same floating-point
 // order as neurodyn's pure-JAX and dense paths, so all three agree bit for bit.
-// Cost: spikes x out-degree, plus a scan of the spike vector 8 neurons at a time.
+// Cost: spikes x out-degree, plus a scan of the spike vector 8 neurons at a time. The rows
+// of the spikes a few ahead are prefetched: reading scattered synapse lists is the cost.
 #include <cstdint>
 #include <cstring>
 #include <vector>
@@ -49,9 +50,14 @@ static ffi::Error Propagate(ffi::Buffer<ffi::PRED> spikes, ffi::Buffer<ffi::S32>
   int64_t* __restrict touched = touched_store.data();
   size_t n_touched = 0;
   const T w0 = w[0];
+  // 1. the spiking neurons (8 silent ones skipped at a time)
+  thread_local std::vector<int32_t> fired_store;
+  fired_store.resize(n_pre);
+  int32_t* __restrict fired = fired_store.data();
+  size_t n_fired = 0;
   size_t i = 0;
   while (i < n_pre) {
-    if (i + 8 <= n_pre) {  // skip 8 silent neurons at once
+    if (i + 8 <= n_pre) {
       uint64_t word;
       std::memcpy(&word, s + i, 8);
       if (word == 0) {
@@ -59,16 +65,32 @@ static ffi::Error Propagate(ffi::Buffer<ffi::PRED> spikes, ffi::Buffer<ffi::S32>
         continue;
       }
     }
-    if (s[i]) {
-      for (int64_t k = ptr[i]; k < ptr[i + 1]; ++k) {
-        const int64_t t = homogeneous_d ? idx[k] : idx[k] + static_cast<int64_t>(del[k]) * n_post;
-        touched[n_touched] = t;
-        n_touched += !mark[t];
-        mark[t] = 1;
-        scratch[t] += homogeneous_w ? w0 : w[k];
+    fired[n_fired] = static_cast<int32_t>(i);
+    n_fired += s[i];
+    ++i;
+  }
+  // 2. their synapses, the rows of the next spikes prefetched (they are scattered in memory)
+  constexpr size_t kAhead = 8;
+  for (size_t j = 0; j < n_fired; ++j) {
+    if (j + kAhead < n_fired) {
+      const int32_t next = fired[j + kAhead];
+      for (int64_t k = ptr[next]; k < ptr[next + 1]; k += 16) {
+        __builtin_prefetch(idx + k);
+        if (!homogeneous_d) __builtin_prefetch(del + k);
+        if (!homogeneous_w) {
+          __builtin_prefetch(w + k);
+          if (sizeof(T) > 4) __builtin_prefetch(w + k + 8);
+        }
       }
     }
-    ++i;
+    const int32_t pre = fired[j];
+    for (int64_t k = ptr[pre]; k < ptr[pre + 1]; ++k) {
+      const int64_t t = homogeneous_d ? idx[k] : idx[k] + static_cast<int64_t>(del[k]) * n_post;
+      touched[n_touched] = t;
+      n_touched += !mark[t];
+      mark[t] = 1;
+      scratch[t] += homogeneous_w ? w0 : w[k];
+    }
   }
   // Rows of the ring buffer for each delay row of the scratch sum (no division per event).
   const int64_t base = static_cast<int64_t>(first.typed_data()[0]) + (homogeneous_d ? delay : 0);
