@@ -40,8 +40,10 @@ def test_one_step_matches_the_generic_path(n):
     pop = _population(n)
     state, I = _states(pop.n)
     assert _fused.applies(pop, state, ExponentialEuler())
-    fast, fired = jax.jit(lambda s, i: _fused._kernel(pop, s, i, DT))(state, I)
-    slow, fired_ref = jax.jit(lambda s, i: _fused._generic(pop, s, i, DT))(state, I)
+    rng = np.random.default_rng(n)
+    arriving = {"exc": jnp.asarray(rng.exponential(1.0, n), jnp.float32), "cur": jnp.asarray(rng.normal(0, 10, n), jnp.float32)}
+    fast, fired = jax.jit(lambda s, i, a: _fused._kernel(pop, s, i, DT, a))(state, I, arriving)
+    slow, fired_ref = jax.jit(lambda s, i, a: _fused._generic(pop, s, i, DT, a))(state, I, arriving)
     V, V_ref = np.asarray(fast.neuron.V_m), np.asarray(slow.neuron.V_m)
     np.testing.assert_allclose(V, V_ref, rtol=0, atol=2e-5)  # mV: a few float32 ulps
     np.testing.assert_array_equal(np.asarray(fast.neuron.refractory), np.asarray(slow.neuron.refractory))
@@ -60,7 +62,7 @@ def test_one_vmapped_step_matches_the_generic_path():
     def one(I_e, path):
         model = WithSynapses(nd.neurons.LIF(n=5000, tau_m=20.0, C_m=20.0, E_L=-60.0, V_th=-50.0, V_reset=-60.0,
                                             t_ref=5.0, I_e=I_e), pop.synapses)
-        out, fired = path(model, state, I, DT)
+        out, fired = path(model, state, I, DT, {})
         return out.neuron.V_m, fired
 
     fast = jax.jit(jax.vmap(lambda c: one(c, _fused._kernel)))(currents)
@@ -92,10 +94,9 @@ def test_gradients_go_through_the_generic_step():
     def final_v(I_e, fused):
         model = WithSynapses(nd.neurons.LIF(n=50, tau_m=20.0, C_m=20.0, E_L=-60.0, V_th=-50.0, V_reset=-60.0,
                                             t_ref=5.0, I_e=I_e), pop.synapses)
-        step = _fused._fused if fused else (lambda m, s, i, dt: _fused._generic(m, s, i, dt))
         s = state
         for _ in range(5):
-            s, _ = step(model, s, I, DT)
+            s, _ = _fused._fused(model, s, I, {"exc": I / 100}, DT) if fused else _fused._generic(model, s, I, DT, {"exc": I / 100})
         return jnp.sum(s.neuron.V_m)
 
     g_fused = jax.grad(final_v)(jnp.float32(20.0), True)

@@ -79,6 +79,7 @@ struct Step {
   const float* params;
   const int32_t* n_ref;
   const float* g_in[16];
+  const float* arrival[16];  // events delivered this step per channel, or null
   float* g_new[16];
   float* v1;
   int32_t* r1;
@@ -103,9 +104,15 @@ struct Step {
       conductance[j] = 0.0f;
     }
     const float* v = v0 + start;
+    float g_now[kBlock];
     for (int64_t c = 0; c < channels; ++c) {
-      const float* g = g_in[c] + start;
+      const float* g = g_now;
       float* gn = g_new[c] + start;
+      if (arrival[c] != nullptr) {
+        for (int64_t j = 0; j < len; ++j) g_now[j] = g_in[c][start + j] + arrival[c][start + j];
+      } else {
+        for (int64_t j = 0; j < len; ++j) g_now[j] = g_in[c][start + j];
+      }
       const float decay = p[kOwn + 2 * c], E = p[kOwn + 2 * c + 1];
       if (c < n_conductance) {
         for (int64_t j = 0; j < len; ++j) {
@@ -146,12 +153,13 @@ static ffi::Error LifExp(ffi::ThreadPool pool, ffi::Buffer<ffi::F32> V, ffi::Buf
                          ffi::Buffer<ffi::F32> I, ffi::Buffer<ffi::F32> params, ffi::Buffer<ffi::S32> n_ref,
                          ffi::RemainingArgs gs, ffi::ResultBuffer<ffi::F32> V_out,
                          ffi::ResultBuffer<ffi::S32> ref_out, ffi::ResultBuffer<ffi::PRED> spiked,
-                         ffi::RemainingRets gs_out, int64_t n, int64_t n_current) {
-  const int64_t channels = static_cast<int64_t>(gs.size());
-  if (channels > 16 || static_cast<int64_t>(gs_out.size()) != channels)
-    return ffi::Error::InvalidArgument("at most 16 synaptic channels, as many outputs as inputs");
+                         ffi::RemainingRets gs_out, int64_t n, int64_t n_current, int64_t arrivals) {
+  // remaining args: the channels' variables, then the arrivals of the channels in the bit mask
+  const int64_t channels = static_cast<int64_t>(gs_out.size());
+  if (channels > 16 || static_cast<int64_t>(gs.size()) != channels + __builtin_popcountll(arrivals))
+    return ffi::Error::InvalidArgument("at most 16 synaptic channels; one input per channel and per arrival");
   Step st{V.typed_data(), refractory.typed_data(), I.typed_data(), params.typed_data(), n_ref.typed_data(),
-          {}, {}, V_out->typed_data(), ref_out->typed_data(), spiked->typed_data(), n, channels,
+          {}, {}, {}, V_out->typed_data(), ref_out->typed_data(), spiked->typed_data(), n, channels,
           channels - n_current};
   for (int64_t c = 0; c < channels; ++c) {
     auto a = gs.get<ffi::Buffer<ffi::F32>>(c);
@@ -159,6 +167,14 @@ static ffi::Error LifExp(ffi::ThreadPool pool, ffi::Buffer<ffi::F32> V, ffi::Buf
     if (!a.has_value() || !r.has_value()) return ffi::Error::InvalidArgument("synaptic channels must be float32");
     st.g_in[c] = a->typed_data();
     st.g_new[c] = (*r)->typed_data();
+  }
+  for (int64_t c = 0, next = channels; c < channels; ++c) {
+    st.arrival[c] = nullptr;
+    if (arrivals >> c & 1) {
+      auto a = gs.get<ffi::Buffer<ffi::F32>>(next++);
+      if (!a.has_value()) return ffi::Error::InvalidArgument("arrivals must be float32");
+      st.arrival[c] = a->typed_data();
+    }
   }
   const int64_t total = n > 0 ? static_cast<int64_t>(V.element_count()) : 0;
   const int64_t chunks = (total + kChunk - 1) / kChunk;
@@ -196,4 +212,5 @@ XLA_FFI_DEFINE_HANDLER_SYMBOL(neurodyn_lif_exp_f32, LifExp,
                                   .Ret<ffi::Buffer<ffi::PRED>>()
                                   .RemainingRets()
                                   .Attr<int64_t>("n")
-                                  .Attr<int64_t>("n_current"));
+                                  .Attr<int64_t>("n_current")
+                                  .Attr<int64_t>("arrivals"));

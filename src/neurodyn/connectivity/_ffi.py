@@ -24,8 +24,9 @@ def unavailable_reason() -> str:
     return _native.unavailable_reason("propagate")
 
 
-def propagate(spikes, indptr, indices, weights, delays, buffer, first, n_post: int, delay: int):
-    """Add one step's events to the flat ring buffer ``buffer`` (D * n_post,) (see ``propagate.cc``)."""
+def propagate(spikes, indptr, indices, weights, delays, buffer, first, n_post: int, delay: int, overwrite: bool = False):
+    """Add one step's events to the flat ring buffer ``buffer`` (D * n_post,) (see ``propagate.cc``);
+    ``overwrite``: replace its contents instead (a one-row buffer just delivered)."""
     dtype = np.dtype(buffer.dtype)
     homogeneous_d = delays is None
     if homogeneous_d:
@@ -33,7 +34,7 @@ def propagate(spikes, indptr, indices, weights, delays, buffer, first, n_post: i
     call = jax.ffi.ffi_call(
         _TARGETS[dtype],
         jax.ShapeDtypeStruct(buffer.shape, buffer.dtype),
-        input_output_aliases={5: 0},
+        input_output_aliases={} if overwrite else {5: 0},  # overwriting needs no old contents: no copy for aliasing
         vmap_method="sequential",
     )
     return call(
@@ -48,4 +49,5 @@ def propagate(spikes, indptr, indices, weights, delays, buffer, first, n_post: i
         delay=np.int64(delay),
         homogeneous_w=bool(weights.ndim == 0),
         homogeneous_d=bool(homogeneous_d),
+        overwrite=bool(overwrite),
     )

@@ -127,22 +127,28 @@ def _contribution_dense(syn: Synapses, spikes, dtype):
     return jnp.einsum("k,dkn->dn", s, syn.dense.astype(dtype)).ravel()
 
 
-def propagate(syn: Synapses, spikes, buffer, step):
-    """Schedule this step's ``spikes`` (bool (n_pre,)) into ``buffer`` (D, n_post) at step index ``step``."""
+def propagate(syn: Synapses, spikes, buffer, step, overwrite: bool = False):
+    """Schedule this step's ``spikes`` (bool (n_pre,)) into ``buffer`` (D, n_post) at step index ``step``.
+
+    ``overwrite`` (one-row buffers whose row was delivered this step): the result holds this
+    step's events only, so the old contents need no clearing pass.
+    """
     D = buffer.shape[0]
     dtype = buffer.dtype
+    if overwrite and D != 1:
+        raise ValueError(f"overwrite: only for one-row buffers, got {D} rows")
     if syn.mode == "kernel":
         first = ((step + 1) % D).astype(jnp.int32)
         flat = _ffi.propagate(spikes, syn.indptr, syn.indices, syn.weights.astype(dtype),
-                              syn.delays, buffer.reshape(-1), first, syn.n_post, syn.delay)
+                              syn.delays, buffer.reshape(-1), first, syn.n_post, syn.delay, overwrite)
         return flat.reshape(buffer.shape)
     if syn.mode == "dense":
         temp = _contribution_dense(syn, spikes, dtype)
     else:
         temp = _contribution_jax(syn, spikes, dtype)
     temp = temp.reshape(syn.n_rows, syn.n_post)
+    if D == 1:
+        return temp if overwrite else buffer + temp
     base = step + 1 + (syn.delay if syn.delays is None else 0)
     rows = (base + jnp.arange(syn.n_rows)) % D
-    if D == 1:
-        return buffer + temp
     return buffer.at[rows].add(temp)

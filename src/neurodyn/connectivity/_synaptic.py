@@ -152,11 +152,11 @@ class WithSynapses(AbstractDynamics):
         ns, spiked = self.neuron.fire(state.neuron, t, dt)
         return SynapticState(ns, state.g), spiked
 
-    def fused_step(self, state, t, dt, drive, solver):
+    def fused_step(self, state, t, dt, drive, solver, arriving=None):
         """LIF with exponential channels in float32 on CPU: one C++ pass (see ``_fused``)."""
         from ._fused import fused_step
 
-        return fused_step(self, state, t, dt, drive, solver)
+        return fused_step(self, state, t, dt, drive, solver, arriving or {})
 
     def receive(self, state, target, amount):
         """Add the events delivered now on channel ``target``."""

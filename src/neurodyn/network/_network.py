@@ -248,24 +248,35 @@ class Network(AbstractMap):
         i = state.step
         pops = dict(state.populations)
         buffers = dict(state.buffers)
-        # 1. deliver the events due now
+        # 1. the events due now
+        arriving = {name: {} for name in pops}
         for post, target, D in self.buffers:
             name = f"{post}.{target}"
             row = 0 if D == 1 else i % D
             buf = buffers[name]
-            pops[post] = self.populations[post].model.receive(pops[post], target, buf[row])
-            buffers[name] = jnp.zeros_like(buf) if D == 1 else buf.at[row].set(0)  # D = 1: a fresh row, no copy
-        # 2-3. advance every population (integrate, threshold, reset, refractoriness)
+            arriving[post][target] = buf[row]
+            if D > 1:
+                buffers[name] = buf.at[row].set(0)
+        fresh = {f"{post}.{target}" for post, target, D in self.buffers if D == 1}  # step 4's first projection overwrites
+        # 2-3. deliver them and advance every population (integrate, threshold, reset, refractoriness)
         spikes = {}
         keys = jax.random.split(key, len(self.populations))
         for k, (name, pop) in zip(keys, self.populations.items()):
             solver = pop.solver if pop.solver is not None else pop.model.default_solver
-            pops[name], fired = advance(pop.model, pops[name], t, dt, lambda s, name=name: drive(s)[name], k, solver)
+            drive_pop = lambda s, name=name: drive(s)[name]  # noqa: E731
+            fused = pop.model.fused_step(pops[name], t, dt, drive_pop, solver, arriving[name])
+            if fused is not None:
+                pops[name], spikes[name] = fused
+                continue
+            for target, amount in arriving[name].items():
+                pops[name] = pop.model.receive(pops[name], target, amount)
+            pops[name], fired = advance(pop.model, pops[name], t, dt, drive_pop, k, solver)
             spikes[name] = fired.get(SINGLE, jnp.zeros((pop.n,), bool))
         # 4. schedule this step's spikes
         for syn, (pre, post, target) in zip(self.synapses, self.routes):
             name = f"{post}.{target}"
-            buffers[name] = propagate(syn, spikes[pre], buffers[name], i)
+            buffers[name] = propagate(syn, spikes[pre], buffers[name], i, overwrite=name in fresh)
+            fresh.discard(name)
         return NetworkState(pops, buffers, i + 1), spikes
 
     def read(self, state, name: str):
