@@ -29,7 +29,7 @@ static ffi::Error Propagate(ffi::Buffer<ffi::PRED> spikes, ffi::Buffer<ffi::S32>
   const T* w = weights.typed_data();
   const int32_t* del = delays.typed_data();
   const size_t n_pre = spikes.element_count();
-  const size_t total = buffer.element_count();
+  const size_t total = out->element_count();  // with overwrite, buffer is empty (not read)
   T* dst = out->typed_data();
   if (overwrite) {
     std::memset(dst, 0, total * sizeof(T));  // a one-row buffer whose row was just delivered

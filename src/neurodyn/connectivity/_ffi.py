@@ -34,7 +34,7 @@ def propagate(spikes, indptr, indices, weights, delays, buffer, first, n_post: i
     call = jax.ffi.ffi_call(
         _TARGETS[dtype],
         jax.ShapeDtypeStruct(buffer.shape, buffer.dtype),
-        input_output_aliases={} if overwrite else {5: 0},  # overwriting needs no old contents: no copy for aliasing
+        input_output_aliases={} if overwrite else {5: 0},
         vmap_method="sequential",
     )
     return call(
@@ -43,7 +43,7 @@ def propagate(spikes, indptr, indices, weights, delays, buffer, first, n_post: i
         indices,
         jnp.atleast_1d(weights),
         delays,
-        buffer,
+        jnp.zeros((0,), buffer.dtype) if overwrite else buffer,  # overwritten: the old contents stay unread
         jnp.reshape(first, (1,)),
         n_post=np.int64(n_post),
         delay=np.int64(delay),
