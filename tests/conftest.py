@@ -11,3 +11,10 @@ def x64():
     """Run a test in float64 (analytic comparisons)."""
     with jax.enable_x64(True):
         yield
+
+
+@pytest.fixture
+def on_cpu():
+    """Run a test on the CPU device: the C++ kernels' own tests, also on a machine with a GPU."""
+    with jax.default_device(jax.devices("cpu")[0]):
+        yield

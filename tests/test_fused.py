@@ -12,7 +12,8 @@ from neurodyn.connectivity._synaptic import SynapticState
 from neurodyn.engine._solvers import Euler, ExponentialEuler
 from neurodyn.neurons._lif import LIFState
 
-pytestmark = pytest.mark.skipif(not _native.available("population"), reason="no C++ compiler")
+pytestmark = [pytest.mark.skipif(not _native.available("population"), reason="no C++ compiler"),
+              pytest.mark.usefixtures("on_cpu")]
 
 DT = 0.1
 

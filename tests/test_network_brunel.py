@@ -29,7 +29,7 @@ def test_brunel_preset_lands_in_its_regime(regime):
 
 
 def test_brunel_connectivity_is_fixed_indegree():
-    net, _ = nd.examples.brunel("AI", n_e=400, epsilon=0.1)
+    net, _ = nd.examples.brunel("AI", n_e=400, epsilon=0.1, propagation="jax")  # synapse lists on every platform
     import numpy as np
 
     for syn, (pre, post, _t) in zip(net.synapses, net.routes):

@@ -107,7 +107,11 @@ def test_philox_known_answer(key, expected):
     assert tuple(int(w[0]) for w in words) == expected
 
 
-needs_kernel = pytest.mark.skipif(not _native.available("random"), reason=f"no kernel: {_native.unavailable_reason('random')}")
+_no_kernel = pytest.mark.skipif(not _native.available("random"), reason=f"no kernel: {_native.unavailable_reason('random')}")
+
+
+def needs_kernel(test):
+    return _no_kernel(pytest.mark.usefixtures("on_cpu")(test))
 
 
 @needs_kernel
