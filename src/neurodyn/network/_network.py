@@ -2,13 +2,14 @@ r"""Networks: populations plus projections, as one model for ``neurodyn.simulate
 
 One step of a network, in order (``DESIGN.md``):
 
-1. deliver the synaptic events due now from each delay ring buffer into the synaptic
-   state of the postsynaptic population (``model.receive``);
-2-3. advance every population with ``neurodyn.engine.advance`` and its solver (the
-   same function that runs a single model), which integrates, then applies
-   threshold, reset and refractoriness (the neuron's ``fire``);
+1. take the synaptic events due now from each delay ring buffer;
+2-3. deliver them and advance every population: in one call where the population model
+   offers a ``fused_step``, else ``model.receive`` per channel and then the engine's
+   generic step with its solver (the same function that runs a single model), which
+   integrates, then applies threshold, reset and refractoriness (the neuron's ``fire``);
 4. hand this step's spikes to the projections, which add their effects to the ring
-   buffers ``delay`` steps ahead (event-driven, or dense where that is faster).
+   buffers ``delay`` steps ahead (event-driven, or dense where that is faster); the first
+   projection into a one-row buffer overwrites the row delivered in 1.
 
 A spike stamped at time :math:`t_s` (the end of its step) through a synapse with delay
 :math:`d` changes the synaptic variable at exactly :math:`t_s + d`: it is delivered at the
@@ -29,7 +30,7 @@ import numpy as np
 from ..connectivity import _ffi
 from ..connectivity._builders import Connectivity, Distribution
 from ..connectivity._propagate import Synapses, make_synapses, propagate
-from ..engine._model import SINGLE, AbstractDynamics, AbstractMap, advance
+from ..engine._model import SINGLE, AbstractDynamics, AbstractMap, generic_advance
 from ..engine._solvers import AbstractSolver
 
 
@@ -270,7 +271,7 @@ class Network(AbstractMap):
                 continue
             for target, amount in arriving[name].items():
                 pops[name] = pop.model.receive(pops[name], target, amount)
-            pops[name], fired = advance(pop.model, pops[name], t, dt, drive_pop, k, solver)
+            pops[name], fired = generic_advance(pop.model, pops[name], t, dt, drive_pop, k, solver)
             spikes[name] = fired.get(SINGLE, jnp.zeros((pop.n,), bool))
         # 4. schedule this step's spikes
         for syn, (pre, post, target) in zip(self.synapses, self.routes):
