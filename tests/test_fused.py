@@ -36,15 +36,16 @@ def _states(n, seed=0):
     return SynapticState(LIFState(jnp.asarray(V), jnp.asarray(ref)), g), jnp.asarray(rng.normal(0, 30, n), jnp.float32)
 
 
+@pytest.mark.parametrize("drive", ["per neuron", "one value"])
 @pytest.mark.parametrize("n", [3000, 20000])  # one thread; chunks shared with XLA's thread pool
-def test_one_step_matches_the_generic_path(n):
+def test_one_step_matches_the_generic_path(n, drive):
     pop = _population(n)
     state, I = _states(pop.n)
+    if drive == "one value":
+        I = jnp.float32(17.5)
     assert _fused.applies(pop, state, ExponentialEuler())
-    rng = np.random.default_rng(n)
-    arriving = {"exc": jnp.asarray(rng.exponential(1.0, n), jnp.float32), "cur": jnp.asarray(rng.normal(0, 10, n), jnp.float32)}
-    fast, fired = jax.jit(lambda s, i, a: _fused._kernel(pop, s, i, DT, a))(state, I, arriving)
-    slow, fired_ref = jax.jit(lambda s, i, a: _fused._generic(pop, s, i, DT, a))(state, I, arriving)
+    fast, fired = jax.jit(lambda s, i: _fused._kernel(pop, s, i, DT))(state, I)
+    slow, fired_ref = jax.jit(lambda s, i: _fused._generic(pop, s, i, DT))(state, I)
     V, V_ref = np.asarray(fast.neuron.V_m), np.asarray(slow.neuron.V_m)
     np.testing.assert_allclose(V, V_ref, rtol=0, atol=2e-5)  # mV: a few float32 ulps
     np.testing.assert_array_equal(np.asarray(fast.neuron.refractory), np.asarray(slow.neuron.refractory))
@@ -54,23 +55,26 @@ def test_one_step_matches_the_generic_path(n):
         np.testing.assert_allclose(np.asarray(fast.g[c]), np.asarray(slow.g[c]), rtol=1e-6, atol=1e-30)
 
 
-def test_one_vmapped_step_matches_the_generic_path():
-    """A batch of 3 x 5,000 neurons: chunks cross the batches, each with its own parameters."""
+@pytest.mark.parametrize("drive", ["per neuron", "one value"])
+def test_one_vmapped_step_matches_the_generic_path(drive):
+    """A batch of 3 x 5,000 neurons: chunks cross the batches, each with its own parameters
+    (and, with one drive value per run, its own drive)."""
     pop = _population(5000)
     state, I = _states(pop.n, seed=1)
     currents = jnp.asarray([0.0, 20.0, 60.0], jnp.float32)
 
-    def one(I_e, path):
+    def one(c, path):
+        I_e, I_run = (c, I) if drive == "per neuron" else (10.0, c)
         model = WithSynapses(nd.neurons.LIF(n=5000, tau_m=20.0, C_m=20.0, E_L=-60.0, V_th=-50.0, V_reset=-60.0,
                                             t_ref=5.0, I_e=I_e), pop.synapses)
-        out, fired = path(model, state, I, DT, {})
+        out, fired = path(model, state, I_run, DT)
         return out.neuron.V_m, fired
 
     fast = jax.jit(jax.vmap(lambda c: one(c, _fused._kernel)))(currents)
     slow = jax.jit(jax.vmap(lambda c: one(c, _fused._generic)))(currents)
     np.testing.assert_allclose(np.asarray(fast[0]), np.asarray(slow[0]), rtol=0, atol=2e-5)
     np.testing.assert_array_equal(np.asarray(fast[1]), np.asarray(slow[1]))
-    assert len({int(x) for x in np.asarray(fast[1]).sum(axis=1)}) == 3  # the parameters differ per batch
+    assert len({int(x) for x in np.asarray(fast[1]).sum(axis=1)}) == 3  # the runs differ
 
 
 def test_many_steps_of_a_coba_network_match_the_generic_path(monkeypatch):
@@ -97,7 +101,7 @@ def test_gradients_go_through_the_generic_step():
                                             t_ref=5.0, I_e=I_e), pop.synapses)
         s = state
         for _ in range(5):
-            s, _ = _fused._fused(model, s, I, {"exc": I / 100}, DT) if fused else _fused._generic(model, s, I, DT, {"exc": I / 100})
+            s, _ = _fused._fused(model, s, I, DT) if fused else _fused._generic(model, s, I, DT)
         return jnp.sum(s.neuron.V_m)
 
     g_fused = jax.grad(final_v)(jnp.float32(20.0), True)

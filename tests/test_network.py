@@ -48,11 +48,11 @@ def test_single_spike_arrives_at_spike_time_plus_delay(x64, mode):
     g = res.traces["Q.g_exc"]
     decay = np.exp(-DT / 5.0)
     for j, d in enumerate(delays[0]):
-        arrival = round((t_spike[0] + d) / DT)  # delivered at the start of this step
+        arrival = round((t_spike[0] + d) / DT)  # the record at t_spike + d
         first = np.flatnonzero(g[:, j])[0]
-        # records are taken before each step: the event shows up one record later, decayed over one step
-        assert first == arrival + 1, (j, first, arrival)
-        np.testing.assert_allclose(g[first, j], weights[0, j] * decay, rtol=1e-12)
+        assert first == arrival, (j, first, arrival)
+        np.testing.assert_allclose(g[first, j], weights[0, j], rtol=1e-12)  # the whole weight, not yet decayed
+        np.testing.assert_allclose(g[first + 1, j], weights[0, j] * decay, rtol=1e-12)
 
 
 def test_homogeneous_delay_and_delta_synapse_jump(x64):
@@ -62,7 +62,7 @@ def test_homogeneous_delay_and_delta_synapse_jump(x64):
     res = nd.simulate(net, 5.0, DT, record=["Q.V_m"], progress=False)
     V = res.traces["Q.V_m"][:, 0]
     jump = np.flatnonzero(np.abs(np.diff(V)) > 1.0)
-    assert list(jump) == [round((DT + 1.5) / DT)]  # record index arrival -> arrival + 1
+    assert list(jump) == [round((DT + 1.5) / DT) - 1]  # V recorded at t_spike + 1.5 ms has jumped
     np.testing.assert_allclose(V[jump[0] + 1] - V[jump[0]], 2.5, rtol=1e-6)
 
 

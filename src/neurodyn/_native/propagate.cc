@@ -20,8 +20,7 @@ static ffi::Error Propagate(ffi::Buffer<ffi::PRED> spikes, ffi::Buffer<ffi::S32>
                             ffi::Buffer<ffi::S32> indices, ffi::Buffer<DT> weights,
                             ffi::Buffer<ffi::S32> delays, ffi::Buffer<DT> buffer,
                             ffi::Buffer<ffi::S32> first, ffi::ResultBuffer<DT> out,
-                            int64_t n_post, int64_t delay, bool homogeneous_w, bool homogeneous_d,
-                            bool overwrite) {
+                            int64_t n_post, int64_t delay, bool homogeneous_w, bool homogeneous_d) {
   using T = ffi::NativeType<DT>;
   const bool* s = spikes.typed_data();
   const int32_t* ptr = indptr.typed_data();
@@ -29,13 +28,9 @@ static ffi::Error Propagate(ffi::Buffer<ffi::PRED> spikes, ffi::Buffer<ffi::S32>
   const T* w = weights.typed_data();
   const int32_t* del = delays.typed_data();
   const size_t n_pre = spikes.element_count();
-  const size_t total = out->element_count();  // with overwrite, buffer is empty (not read)
+  const size_t total = out->element_count();
   T* dst = out->typed_data();
-  if (overwrite) {
-    std::memset(dst, 0, total * sizeof(T));  // a one-row buffer whose row was just delivered
-  } else if (dst != buffer.typed_data()) {
-    std::memcpy(dst, buffer.typed_data(), total * sizeof(T));
-  }
+  if (dst != buffer.typed_data()) std::memcpy(dst, buffer.typed_data(), total * sizeof(T));
   if (n_post <= 0) return ffi::Error::Success();
   const int64_t D = static_cast<int64_t>(total) / n_post;
   const int64_t n_rows = homogeneous_d ? 1 : delay + 1;
@@ -126,8 +121,7 @@ static ffi::Error Propagate(ffi::Buffer<ffi::PRED> spikes, ffi::Buffer<ffi::S32>
       .Attr<int64_t>("n_post")                  \
       .Attr<int64_t>("delay")                   \
       .Attr<bool>("homogeneous_w")              \
-      .Attr<bool>("homogeneous_d")              \
-      .Attr<bool>("overwrite")
+      .Attr<bool>("homogeneous_d")
 
 XLA_FFI_DEFINE_HANDLER_SYMBOL(neurodyn_propagate_f32, Propagate<ffi::F32>, NEURODYN_BIND(ffi::F32));
 XLA_FFI_DEFINE_HANDLER_SYMBOL(neurodyn_propagate_f64, Propagate<ffi::F64>, NEURODYN_BIND(ffi::F64));

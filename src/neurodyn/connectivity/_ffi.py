@@ -24,9 +24,9 @@ def unavailable_reason() -> str:
     return _native.unavailable_reason("propagate")
 
 
-def propagate(spikes, indptr, indices, weights, delays, buffer, first, n_post: int, delay: int, overwrite: bool = False):
-    """Add one step's events to the flat ring buffer ``buffer`` (D * n_post,) (see ``propagate.cc``);
-    ``overwrite``: replace its contents instead (a one-row buffer just delivered)."""
+def propagate(spikes, indptr, indices, weights, delays, buffer, first, n_post: int, delay: int):
+    """Add one step's events to the flat ring buffer ``buffer`` (D * n_post,), in place
+    (see ``propagate.cc``)."""
     dtype = np.dtype(buffer.dtype)
     homogeneous_d = delays is None
     if homogeneous_d:
@@ -34,7 +34,7 @@ def propagate(spikes, indptr, indices, weights, delays, buffer, first, n_post: i
     call = jax.ffi.ffi_call(
         _TARGETS[dtype],
         jax.ShapeDtypeStruct(buffer.shape, buffer.dtype),
-        input_output_aliases={} if overwrite else {5: 0},
+        input_output_aliases={5: 0},
         vmap_method="sequential",
     )
     return call(
@@ -43,11 +43,10 @@ def propagate(spikes, indptr, indices, weights, delays, buffer, first, n_post: i
         indices,
         jnp.atleast_1d(weights),
         delays,
-        jnp.zeros((0,), buffer.dtype) if overwrite else buffer,  # overwritten: the old contents stay unread
+        buffer,
         jnp.reshape(first, (1,)),
         n_post=np.int64(n_post),
         delay=np.int64(delay),
         homogeneous_w=bool(weights.ndim == 0),
         homogeneous_d=bool(homogeneous_d),
-        overwrite=bool(overwrite),
     )

@@ -53,7 +53,7 @@ def _order(model, state):
     ]
 
 
-def _kernel(model, state, I, dt, arriving):
+def _kernel(model, state, I, dt):
     from ._synaptic import ExpConductance, SynapticState
 
     neuron = model.neuron
@@ -68,8 +68,8 @@ def _kernel(model, state, I, dt, arriving):
     n_ref = jnp.reshape(jnp.round(jnp.asarray(neuron.t_ref, jnp.float32) / dt).astype(jnp.int32), (1,))
     V, ref = state.neuron.V_m, state.neuron.refractory
     gs = [state.g[c] for c in names]
-    arrivals = [jnp.broadcast_to(arriving[c], V.shape).astype(jnp.float32) for c in names if c in arriving]
-    mask = sum(1 << j for j, c in enumerate(names) if c in arriving)
+    I = jnp.asarray(I, jnp.float32)
+    I = jnp.reshape(I, (1,)) if I.size == 1 else jnp.broadcast_to(I, V.shape)  # one value for all, or one per neuron
     k = len(gs)
     call = jax.ffi.ffi_call(
         "neurodyn_lif_exp_f32",
@@ -79,41 +79,33 @@ def _kernel(model, state, I, dt, arriving):
         vmap_method="broadcast_all",
     )
     n_current = sum(type(model.synapses[c]) is not ExpConductance for c in names)
-    V1, ref1, spiked, *g1 = call(V, ref, jnp.broadcast_to(I, V.shape).astype(jnp.float32), params, n_ref, *gs, *arrivals,
-                                 n=np.int64(model.n), n_current=np.int64(n_current), arrivals=np.int64(mask))
+    V1, ref1, spiked, *g1 = call(V, ref, I, params, n_ref, *gs, n=np.int64(model.n), n_current=np.int64(n_current))
     neuron_state = type(state.neuron)(V_m=V1, refractory=ref1)
     return SynapticState(neuron_state, {**state.g, **dict(zip(names, g1))}), spiked
 
 
-def _generic(model, state, I, dt, arriving):
-    for target, amount in arriving.items():
-        state = model.receive(state, target, amount)
+def _generic(model, state, I, dt):
     state, fired = generic_advance(model, state, 0.0, dt, lambda _: I, None, ExponentialEuler())
     return state, fired[SINGLE]
 
 
 @eqx.filter_custom_jvp
-def _fused(model, state, I, arriving, dt):
+def _fused(model, state, I, dt):
     return jax.lax.platform_dependent(
-        state, I, arriving,
-        cpu=lambda s, i, a: _kernel(model, s, i, dt, a),
-        default=lambda s, i, a: _generic(model, s, i, dt, a),
+        state, I,
+        cpu=lambda s, i: _kernel(model, s, i, dt),
+        default=lambda s, i: _generic(model, s, i, dt),
     )
 
 
 @_fused.def_jvp
 def _fused_jvp(primals, tangents):
-    model, state, I, arriving, dt = primals
-    return eqx.filter_jvp(lambda m, s, i, a: _generic(m, s, i, dt, a), (model, state, I, arriving), tangents[:4])
+    model, state, I, dt = primals
+    return eqx.filter_jvp(lambda m, s, i: _generic(m, s, i, dt), (model, state, I), tangents[:3])
 
 
-def fused_step(model, state, t, dt, drive, solver, arriving):
-    """``WithSynapses.fused_step``: the kernel's step, or None where it does not apply.
-
-    Events on ``Delta`` channels (jumps of V_m) are delivered here; those on the
-    exponential channels inside the kernel."""
+def fused_step(model, state, t, dt, drive, solver):
+    """``WithSynapses.fused_step``: the kernel's step, or None where it does not apply."""
     if not applies(model, state, solver):
         return None
-    for target in [c for c in arriving if c not in state.g]:
-        state = model.receive(state, target, arriving[target])
-    return _fused(model, state, drive(t), {c: a for c, a in arriving.items() if c in state.g}, dt)
+    return _fused(model, state, drive(t), dt)

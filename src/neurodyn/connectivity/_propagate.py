@@ -4,10 +4,10 @@ Every path computes the same thing, in the same floating-point order:
 
 - a projection's events of one step are summed per (delay, target neuron) in
   presynaptic-index order (synapses of one neuron in storage order), starting from 0;
-- that per-step sum is added once to the ring-buffer row where it is due:
-  a spike emitted in step ``i`` with a delay of ``d`` steps lands in row ``(i + 1 + d) % D``
-  and is delivered at the start of step ``i + 1 + d``, i.e. exactly ``d * dt`` after the
-  spike's time stamp (the end of step ``i``).
+- that per-step sum is added once to the ring-buffer row where it is due (or, for a
+  delay-free projection, to the target variable itself): a spike emitted in step ``i``
+  with a delay of ``d`` steps lands in row ``(i + 1 + d) % D``, delivered at the end of
+  step ``i + d``, i.e. exactly ``d * dt`` after the spike's time stamp (the end of step ``i``).
 
 So the event-driven paths and the dense path agree bit for bit (XLA CPU's vector-matrix
 product accumulates over the presynaptic index in order; checked by the tests).
@@ -127,20 +127,18 @@ def _contribution_dense(syn: Synapses, spikes, dtype):
     return jnp.einsum("k,dkn->dn", s, syn.dense.astype(dtype)).ravel()
 
 
-def propagate(syn: Synapses, spikes, buffer, step, overwrite: bool = False):
+def propagate(syn: Synapses, spikes, buffer, step):
     """Schedule this step's ``spikes`` (bool (n_pre,)) into ``buffer`` (D, n_post) at step index ``step``.
 
-    ``overwrite`` (one-row buffers whose row was delivered this step): the result holds this
-    step's events only, so the old contents need no clearing pass.
+    A delay-free projection passes its target variable as a one-row buffer: the events
+    are then added to it directly (in place on the kernel path).
     """
     D = buffer.shape[0]
     dtype = buffer.dtype
-    if overwrite and D != 1:
-        raise ValueError(f"overwrite: only for one-row buffers, got {D} rows")
     if syn.mode == "kernel":
         first = ((step + 1) % D).astype(jnp.int32)
         flat = _ffi.propagate(spikes, syn.indptr, syn.indices, syn.weights.astype(dtype),
-                              syn.delays, buffer.reshape(-1), first, syn.n_post, syn.delay, overwrite)
+                              syn.delays, buffer.reshape(-1), first, syn.n_post, syn.delay)
         return flat.reshape(buffer.shape)
     if syn.mode == "dense":
         temp = _contribution_dense(syn, spikes, dtype)
@@ -148,7 +146,7 @@ def propagate(syn: Synapses, spikes, buffer, step, overwrite: bool = False):
         temp = _contribution_jax(syn, spikes, dtype)
     temp = temp.reshape(syn.n_rows, syn.n_post)
     if D == 1:
-        return temp if overwrite else buffer + temp
+        return buffer + temp
     base = step + 1 + (syn.delay if syn.delays is None else 0)
     rows = (base + jnp.arange(syn.n_rows)) % D
     return buffer.at[rows].add(temp)

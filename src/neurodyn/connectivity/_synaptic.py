@@ -1,8 +1,10 @@
 r"""Minimal synapse parts for networks: exponential current and conductance synapses,
 and delta (voltage-jump) synapses, combined with a point-neuron model.
 
-A population model that can receive projections provides ``receive(state, target,
-amount)`` (add the events delivered this step) and ``synapse_targets``. This module's
+A population model that can receive projections provides ``synapse_targets`` and
+``receive(state, target, add_events)``: ``add_events`` maps the variable that channel
+``target`` acts on to its value with the events delivered now added (the propagation
+kernel adds them in place). This module's
 :class:`WithSynapses` wraps any neuron model whose state has ``V_m`` (LIF-type) and
 whose ``vector_field`` takes an input current (pA).
 """
@@ -152,18 +154,20 @@ class WithSynapses(AbstractDynamics):
         ns, spiked = self.neuron.fire(state.neuron, t, dt)
         return SynapticState(ns, state.g), spiked
 
-    def fused_step(self, state, t, dt, drive, solver, arriving=None):
+    def fused_step(self, state, t, dt, drive, solver):
         """LIF with exponential channels in float32 on CPU: one C++ pass (see ``_fused``)."""
         from ._fused import fused_step
 
-        return fused_step(self, state, t, dt, drive, solver, arriving or {})
+        return fused_step(self, state, t, dt, drive, solver)
 
-    def receive(self, state, target, amount):
-        """Add the events delivered now on channel ``target``."""
+    def receive(self, state, target, add_events):
+        """Deliver the events due now on channel ``target``: ``g_target`` (or ``V_m`` for a
+        ``Delta`` channel) becomes ``add_events(g_target)``."""
         if target in state.g:
-            return SynapticState(state.neuron, {**state.g, target: state.g[target] + amount})
+            return SynapticState(state.neuron, {**state.g, target: add_events(state.g[target])})
         ns = state.neuron
-        return SynapticState(type(ns)(**{**{k: getattr(ns, k) for k in ns.__dataclass_fields__}, "V_m": ns.V_m + amount}), state.g)
+        fields = {k: getattr(ns, k) for k in ns.__dataclass_fields__}
+        return SynapticState(type(ns)(**{**fields, "V_m": add_events(ns.V_m)}), state.g)
 
     def read(self, state, name):
         if name.startswith("g_") and name[2:] in state.g:

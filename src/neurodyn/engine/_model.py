@@ -79,11 +79,9 @@ class AbstractDynamics(AbstractModel):
         """
         return state, None
 
-    def fused_step(self, state, t, dt, drive: Callable, solver: AbstractSolver, arriving: dict | None = None):
+    def fused_step(self, state, t, dt, drive: Callable, solver: AbstractSolver):
         """Optional: the whole step (``solver`` then ``fire``) in one compiled kernel.
 
-        ``arriving`` (networks): synaptic events delivered at the start of the step,
-        channel -> amount, which the fused step adds first as ``receive`` would.
         Returns ``(state, spiked)``, or ``None`` (the default) to use the generic path.
         A model that fuses must give the generic path's results (up to rounding) and its
         derivatives.

@@ -159,6 +159,9 @@ def _one_step(model, drive, solver, key, plan: _Plan, carry: _Carry):
     return _Carry(state, in_state, i + 1, counts), spikes
 
 
+_one_step_jit = eqx.filter_jit(_one_step)  # its trace is cached: repeated runs probe the step for free
+
+
 def _run(model, drive, solver, key, carry: _Carry, plan: _Plan, n_records: int):
     """``n_records * every`` steps; returns (carry, traces, packed spikes, all-finite flag)."""
 
@@ -373,8 +376,8 @@ def simulate(
 
     # Learn the spike structure and recordable variables without running anything.
     probe = _Carry(state, in_state, jnp.asarray(0, jnp.int32), {})
-    _, spikes_shape = jax.eval_shape(
-        lambda c: _one_step(model, drive, solver, k_run, _Plan(dt, n_steps, 1, 1, (), (), (), (), False), c), probe
+    _, spikes_shape = eqx.filter_eval_shape(
+        _one_step_jit, model, drive, solver, k_run, _Plan(dt, n_steps, 1, 1, (), (), (), (), False), probe
     )
     populations = tuple((p, int(s.shape[-1])) for p, s in spikes_shape.items())
     continuous = [v for v in variables(state) if eqx.is_inexact_array(getattr(state, v, None))]

@@ -2,18 +2,20 @@ r"""Networks: populations plus projections, as one model for ``neurodyn.simulate
 
 One step of a network, in order (``DESIGN.md``):
 
-1. take the synaptic events due now from each delay ring buffer;
-2-3. deliver them and advance every population: in one call where the population model
-   offers a ``fused_step``, else ``model.receive`` per channel and then the engine's
-   generic step with its solver (the same function that runs a single model), which
-   integrates, then applies threshold, reset and refractoriness (the neuron's ``fire``);
-4. hand this step's spikes to the projections, which add their effects to the ring
-   buffers ``delay`` steps ahead (event-driven, or dense where that is faster); the first
-   projection into a one-row buffer overwrites the row delivered in 1.
+1. advance every population: in one call where the population model offers a
+   ``fused_step``, else through the engine's generic step with its solver (the same
+   function that runs a single model), which integrates, then applies threshold, reset
+   and refractoriness (the neuron's ``fire``);
+2. hand this step's spikes to the projections (event-driven, or dense where that is
+   faster): a delay-free projection adds its events to its target variable at once
+   (``model.receive``; in place on the kernel path), a delayed one into its ring buffer,
+   ``delay`` steps ahead;
+3. deliver the ring-buffer rows due now (``model.receive``) and clear them.
 
 A spike stamped at time :math:`t_s` (the end of its step) through a synapse with delay
 :math:`d` changes the synaptic variable at exactly :math:`t_s + d`: it is delivered at the
-start of the step that begins at :math:`t_s + d`.
+end of the step that ends at :math:`t_s + d`, so the state at :math:`t_s + d` (what a
+recording at that time reads, and what the next step integrates) includes it.
 """
 
 from __future__ import annotations
@@ -211,8 +213,10 @@ class Network(AbstractMap):
             mode = _choose_mode(propagation, n_pre, n_post, rows)
             synapses.append(make_synapses(csr, weight, steps, mode, dtype))
             routes.append((proj.pre, proj.post, proj.target))
-            key = (proj.post, proj.target)
-            depth[key] = max(depth.get(key, 1), int(np.max(steps, initial=0)) + 1)
+            longest = int(np.max(steps, initial=0))
+            if longest > 0:  # delayed: a ring buffer (delay-free projections need none)
+                key = (proj.post, proj.target)
+                depth[key] = max(depth.get(key, 1), longest + 1)
         self.populations = pops
         self.synapses = tuple(synapses)
         self.routes = tuple(routes)
@@ -249,35 +253,32 @@ class Network(AbstractMap):
         i = state.step
         pops = dict(state.populations)
         buffers = dict(state.buffers)
-        # 1. the events due now
-        arriving = {name: {} for name in pops}
-        for post, target, D in self.buffers:
-            name = f"{post}.{target}"
-            row = 0 if D == 1 else i % D
-            buf = buffers[name]
-            arriving[post][target] = buf[row]
-            if D > 1:
-                buffers[name] = buf.at[row].set(0)
-        fresh = {f"{post}.{target}" for post, target, D in self.buffers if D == 1}  # step 4's first projection overwrites
-        # 2-3. deliver them and advance every population (integrate, threshold, reset, refractoriness)
+        # 1. advance every population (integrate, threshold, reset, refractoriness)
         spikes = {}
         keys = jax.random.split(key, len(self.populations))
         for k, (name, pop) in zip(keys, self.populations.items()):
             solver = pop.solver if pop.solver is not None else pop.model.default_solver
             drive_pop = lambda s, name=name: drive(s)[name]  # noqa: E731
-            fused = pop.model.fused_step(pops[name], t, dt, drive_pop, solver, arriving[name])
-            if fused is not None:
-                pops[name], spikes[name] = fused
-                continue
-            for target, amount in arriving[name].items():
-                pops[name] = pop.model.receive(pops[name], target, amount)
-            pops[name], fired = generic_advance(pop.model, pops[name], t, dt, drive_pop, k, solver)
-            spikes[name] = fired.get(SINGLE, jnp.zeros((pop.n,), bool))
-        # 4. schedule this step's spikes
+            stepped = pop.model.fused_step(pops[name], t, dt, drive_pop, solver)
+            if stepped is None:
+                new, fired = generic_advance(pop.model, pops[name], t, dt, drive_pop, k, solver)
+                stepped = new, fired.get(SINGLE, jnp.zeros((pop.n,), bool))
+            pops[name], spikes[name] = stepped
+        # 2. this step's spikes: delay-free projections deliver now, delayed ones are scheduled
         for syn, (pre, post, target) in zip(self.synapses, self.routes):
+            if syn.delay == 0:
+                add = lambda x, syn=syn, pre=pre: propagate(syn, spikes[pre], x[None], i)[0]  # noqa: E731
+                pops[post] = self.populations[post].model.receive(pops[post], target, add)
+            else:
+                name = f"{post}.{target}"
+                buffers[name] = propagate(syn, spikes[pre], buffers[name], i)
+        # 3. the delayed events due now
+        for post, target, D in self.buffers:
             name = f"{post}.{target}"
-            buffers[name] = propagate(syn, spikes[pre], buffers[name], i, overwrite=name in fresh)
-            fresh.discard(name)
+            row = (i + 1) % D
+            due = buffers[name][row]
+            pops[post] = self.populations[post].model.receive(pops[post], target, lambda x, due=due: x + due)
+            buffers[name] = buffers[name].at[row].set(0)
         return NetworkState(pops, buffers, i + 1), spikes
 
     def read(self, state, name: str):
