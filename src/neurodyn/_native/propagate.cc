@@ -5,7 +5,7 @@
 // (delay row, target). Each touched scratch entry is then added once to the ring
 // buffer row where it is due: (first + delay) % D. This is the same floating-point
 // order as neurodyn's pure-JAX and dense paths, so all three agree bit for bit.
-// Cost: spikes x out-degree, plus a scan of the spike vector 8 neurons at a time. The rows
+// Cost: spikes x out-degree, plus a scan of the spike vector 32 neurons at a time. The rows
 // of the spikes a few ahead are prefetched: reading scattered synapse lists is the cost.
 #include <cstdint>
 #include <cstring>
@@ -50,24 +50,24 @@ static ffi::Error Propagate(ffi::Buffer<ffi::PRED> spikes, ffi::Buffer<ffi::S32>
   int64_t* __restrict touched = touched_store.data();
   size_t n_touched = 0;
   const T w0 = w[0];
-  // 1. the spiking neurons (8 silent ones skipped at a time)
+  // 1. the spiking neurons, silent stretches of 32 skipped at a time
   thread_local std::vector<int32_t> fired_store;
   fired_store.resize(n_pre);
   int32_t* __restrict fired = fired_store.data();
   size_t n_fired = 0;
   size_t i = 0;
-  while (i < n_pre) {
-    if (i + 8 <= n_pre) {
-      uint64_t word;
-      std::memcpy(&word, s + i, 8);
-      if (word == 0) {
-        i += 8;
-        continue;
-      }
+  for (; i + 32 <= n_pre; i += 32) {
+    uint64_t word[4];
+    std::memcpy(word, s + i, 32);
+    if ((word[0] | word[1] | word[2] | word[3]) == 0) continue;
+    for (size_t j = i; j < i + 32; ++j) {
+      fired[n_fired] = static_cast<int32_t>(j);
+      n_fired += s[j];
     }
+  }
+  for (; i < n_pre; ++i) {
     fired[n_fired] = static_cast<int32_t>(i);
     n_fired += s[i];
-    ++i;
   }
   // 2. their synapses, the rows of the next spikes prefetched (they are scattered in memory)
   constexpr size_t kAhead = 8;

@@ -75,9 +75,12 @@ class _Drive(eqx.Module):
         return self._map(lambda p, shape, k: self._get(self.inputs, p).update(self._get(state, p), t, dt, k), key)
 
     def value(self, state, t, dt):
+        """The drive now: an array of the model's input shape, or a scalar where every
+        element gets the same value (models combine it elementwise)."""
+
         def one(p, shape, _):
-            v = self._get(self.inputs, p).value(self._get(state, p), t, dt)
-            return jnp.broadcast_to(jnp.asarray(v, dtype=jnp.result_type(float)), shape)
+            v = jnp.asarray(self._get(self.inputs, p).value(self._get(state, p), t, dt), dtype=jnp.result_type(float))
+            return v if v.ndim == 0 else jnp.broadcast_to(v, shape)
 
         return self._map(one)
 
