@@ -66,7 +66,7 @@ def test_homogeneous_delay_and_delta_synapse_jump(x64):
     np.testing.assert_allclose(V[jump[0] + 1] - V[jump[0]], 2.5, rtol=1e-6)
 
 
-def _small_coba(mode, seed=3, hetero=True):
+def _small_coba(mode, seed=3, hetero=True, delay_free=False):
     def pop(m):
         lif = nd.neurons.LIF(n=m, tau_m=20.0, C_m=20.0, E_L=-60.0, V_th=-50.0, V_reset=-60.0, t_ref=5.0, I_e=20.0)
         return nd.Population(
@@ -77,7 +77,7 @@ def _small_coba(mode, seed=3, hetero=True):
     conn = fixed_probability(0.2)
     we = normal(0.6, 0.2, low=0.0) if hetero else 0.6
     wi = normal(6.7, 2.0, low=0.0) if hetero else 6.7
-    delay = uniform(0.0, 2.0) if hetero else 0.8
+    delay = 0.0 if delay_free else uniform(0.0, 2.0) if hetero else 0.8  # delay-free: events added to g directly
     projections = [
         nd.Projection(pre, post, conn, weight=we if pre == "E" else wi, delay=delay, target="exc" if pre == "E" else "inh")
         for pre in ("E", "I")
@@ -86,17 +86,20 @@ def _small_coba(mode, seed=3, hetero=True):
     return nd.Network({"E": pop(80), "I": pop(20)}, projections, dt=DT, seed=seed, propagation=mode)
 
 
-@pytest.mark.parametrize("hetero", [True, False])
-def test_event_kernel_jax_and_dense_agree_bit_for_bit(x64, hetero):
+VARIANTS = {"heterogeneous": dict(hetero=True), "homogeneous": dict(hetero=False), "delay-free": dict(delay_free=True)}
+
+
+@pytest.mark.parametrize("variant", VARIANTS)
+def test_event_kernel_jax_and_dense_agree_bit_for_bit(x64, variant):
     """The C++ kernel, the pure-JAX event path and dense matrices: identical in float64."""
     runs = {}
     for mode in MODES:
-        net = _small_coba(mode, hetero=hetero)
+        net = _small_coba(mode, **VARIANTS[variant])
         runs[mode] = nd.simulate(net, 300.0, DT, record=["spikes", "E.V_m", "I.g_exc", "E.g_inh"], progress=False,
                                  key=jax.random.key(7))
     ref = runs["dense"]
     assert ref["E"].spikes.times.size > 50  # the network is active
-    assert len({_small_coba(m, hetero=hetero).n_synapses for m in MODES}) == 1
+    assert len({_small_coba(m, **VARIANTS[variant]).n_synapses for m in MODES}) == 1
     for mode in ("event", "jax"):
         for name in ref.traces:
             assert np.array_equal(runs[mode].traces[name], ref.traces[name]), (mode, name)
@@ -105,15 +108,22 @@ def test_event_kernel_jax_and_dense_agree_bit_for_bit(x64, hetero):
             assert np.array_equal(runs[mode][p].spikes.times, ref[p].spikes.times)
 
 
-@pytest.mark.parametrize("hetero", [True, False])
-def test_jax_path_in_many_small_passes_agrees_bit_for_bit(x64, hetero, monkeypatch):
-    """One spike per pass of the pure-JAX event loop (as when a step's spikes exceed a pass)."""
+@pytest.mark.parametrize("passes", ["one spike each", "mixed"])
+@pytest.mark.parametrize("variant", VARIANTS)
+def test_jax_path_in_many_small_passes_agrees_bit_for_bit(x64, variant, passes, monkeypatch):
+    """Several passes of the pure-JAX event loop (as when a step's spikes exceed a pass),
+    shared by projections that need different numbers of them ("mixed": the I projections
+    take all 20 neurons in one pass, the E projections one spike per pass)."""
     from neurodyn.connectivity import _propagate
 
-    monkeypatch.setitem(_propagate.EVENTS_PER_PASS, "cpu", 1)
-    monkeypatch.setitem(_propagate.EVENTS_PER_PASS, "accelerator", 1)
-    runs = {mode: nd.simulate(_small_coba(mode, hetero=hetero), 100.0, DT, record=["spikes", "E.g_exc", "I.g_inh"],
-                              progress=False, key=jax.random.key(3)) for mode in ("jax", "dense")}
+    if passes == "mixed":
+        monkeypatch.setattr(_propagate, "spikes_per_pass", lambda syn: syn.n_pre if syn.n_pre < 50 else 1)
+    else:
+        monkeypatch.setitem(_propagate.EVENTS_PER_PASS, "cpu", 1)
+        monkeypatch.setitem(_propagate.EVENTS_PER_PASS, "accelerator", 1)
+    runs = {mode: nd.simulate(_small_coba(mode, **VARIANTS[variant]), 100.0, DT,
+                              record=["spikes", "E.g_exc", "I.g_inh"], progress=False, key=jax.random.key(3))
+            for mode in ("jax", "dense")}
     assert runs["dense"]["E"].spikes.times.size > 20
     for name in runs["dense"].traces:
         assert np.array_equal(runs["jax"].traces[name], runs["dense"].traces[name]), name

@@ -3,8 +3,9 @@
 // For every presynaptic neuron that spiked (ascending index), for each of its CSR
 // synapses (storage order), the weight is added to a per-step scratch sum at
 // (delay row, target). Each touched scratch entry is then added once to the ring
-// buffer row where it is due: (first + delay) % D. This is the same floating-point
-// order as neurodyn's pure-JAX and dense paths, so all three agree bit for bit.
+// buffer row where it is due: (first + delay) % D (and cleared: an entry touched
+// again adds 0). This is the same floating-point order as neurodyn's pure-JAX and
+// dense paths, so all three agree bit for bit.
 // Cost: spikes x out-degree, plus a scan of the spike vector 32 neurons at a time. The rows
 // of the spikes a few ahead are prefetched: reading scattered synapse lists is the cost.
 #include <cstdint>
@@ -37,18 +38,9 @@ static ffi::Error Propagate(ffi::Buffer<ffi::PRED> spikes, ffi::Buffer<ffi::S32>
   const size_t size = static_cast<size_t>(n_rows * n_post);
 
   thread_local std::vector<T> scratch_store;
-  thread_local std::vector<uint8_t> mark_store;
   thread_local std::vector<int64_t> touched_store;
-  if (scratch_store.size() < size) {
-    scratch_store.assign(size, T(0));
-    mark_store.assign(size, 0);
-    touched_store.resize(size);
-  }
-  // plain pointers: thread-local objects are looked up once, not per event
-  T* __restrict scratch = scratch_store.data();
-  uint8_t* __restrict mark = mark_store.data();
-  int64_t* __restrict touched = touched_store.data();
-  size_t n_touched = 0;
+  if (scratch_store.size() < size) scratch_store.assign(size, T(0));
+  T* __restrict scratch = scratch_store.data();  // plain pointers: looked up once, not per event
   const T w0 = w[0];
   // 1. the spiking neurons, silent stretches of 32 skipped at a time
   thread_local std::vector<int32_t> fired_store;
@@ -69,26 +61,31 @@ static ffi::Error Propagate(ffi::Buffer<ffi::PRED> spikes, ffi::Buffer<ffi::S32>
     fired[n_fired] = static_cast<int32_t>(i);
     n_fired += s[i];
   }
-  // 2. their synapses, the rows of the next spikes prefetched (they are scattered in memory)
+  size_t n_events = 0;
+  for (size_t j = 0; j < n_fired; ++j) n_events += static_cast<size_t>(ptr[fired[j] + 1] - ptr[fired[j]]);
+  if (touched_store.size() < n_events) touched_store.resize(n_events);
+  int64_t* __restrict touched = touched_store.data();  // every event's scratch entry (repeats included)
+  size_t n_touched = 0;
+  // 2. their synapses, the rows of the next spikes prefetched (they are scattered in memory;
+  // the first kAhead rows are requested together, so a step with few spikes waits once)
   constexpr size_t kAhead = 8;
-  for (size_t j = 0; j < n_fired; ++j) {
-    if (j + kAhead < n_fired) {
-      const int32_t next = fired[j + kAhead];
-      for (int64_t k = ptr[next]; k < ptr[next + 1]; k += 16) {
-        __builtin_prefetch(idx + k);
-        if (!homogeneous_d) __builtin_prefetch(del + k);
-        if (!homogeneous_w) {
-          __builtin_prefetch(w + k);
-          if (sizeof(T) > 4) __builtin_prefetch(w + k + 8);
-        }
+  auto prefetch_row = [&](int32_t pre) {
+    for (int64_t k = ptr[pre]; k < ptr[pre + 1]; k += 16) {
+      __builtin_prefetch(idx + k);
+      if (!homogeneous_d) __builtin_prefetch(del + k);
+      if (!homogeneous_w) {
+        __builtin_prefetch(w + k);
+        if (sizeof(T) > 4) __builtin_prefetch(w + k + 8);
       }
     }
+  };
+  for (size_t j = 0; j < n_fired && j < kAhead; ++j) prefetch_row(fired[j]);
+  for (size_t j = 0; j < n_fired; ++j) {
+    if (j + kAhead < n_fired) prefetch_row(fired[j + kAhead]);
     const int32_t pre = fired[j];
     for (int64_t k = ptr[pre]; k < ptr[pre + 1]; ++k) {
       const int64_t t = homogeneous_d ? idx[k] : idx[k] + static_cast<int64_t>(del[k]) * n_post;
-      touched[n_touched] = t;
-      n_touched += !mark[t];
-      mark[t] = 1;
+      touched[n_touched++] = t;
       scratch[t] += homogeneous_w ? w0 : w[k];
     }
   }
@@ -101,9 +98,8 @@ static ffi::Error Propagate(ffi::Buffer<ffi::PRED> spikes, ffi::Buffer<ffi::S32>
   for (size_t j = 0; j < n_touched; ++j) {
     const int64_t t = touched[j];
     const int64_t start = homogeneous_d ? row_start[0] : row_starts[t / n_post];  // t = row * n_post + target
-    dst[start + t] += scratch[t];
+    dst[start + t] += scratch[t];  // a repeated entry adds the 0 left by its first
     scratch[t] = T(0);
-    mark[t] = 0;
   }
   return ffi::Error::Success();
 }

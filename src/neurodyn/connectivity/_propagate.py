@@ -86,16 +86,20 @@ def spikes_per_pass(syn: Synapses) -> int:
     return int(max(1, min(syn.n_pre, budget // max(syn.max_degree, 1))))
 
 
-def _contribution_jax(syn: Synapses, spikes, dtype):
-    """Per-step contribution (n_rows * n_post,), event-driven: cost ~ spikes x max out-degree + O(N).
+def _event_passes(syn: Synapses, spikes, dtype):
+    """One projection's pure-JAX event path as passes: ``(temp, one_pass, n_passes)``.
 
-    The spiking neurons are compacted and handled ``spikes_per_pass`` at a time; the first
-    pass always runs (no host round trip), further ones only when a step has more spikes.
+    ``one_pass(c, temp)`` adds the synapses of the spiking neurons in slots
+    ``[c * chunk, (c + 1) * chunk)`` of the compacted spike list. Slots past this step's
+    spike count hold the padding row ``n_pre``, which has no synapses (the list is
+    ``2 n_pre`` long and ``chunk <= n_pre``, so even a slice clamped at its end reads only
+    padding): passes beyond a projection's own count add nothing, and can run in a loop
+    shared with other projections.
     """
     size = syn.n_rows * syn.n_post
     temp = jnp.zeros((size,), dtype)
     if syn.max_degree == 0:
-        return temp
+        return temp, lambda c, t: t, jnp.int32(0)
     chunk = spikes_per_pass(syn)
     count = jnp.sum(spikes, dtype=jnp.int32)
     idx = compact(spikes, 2 * syn.n_pre, syn.n_pre)  # one size for every projection from a population: computed once
@@ -103,7 +107,7 @@ def _contribution_jax(syn: Synapses, spikes, dtype):
     lanes = jnp.arange(syn.max_degree, dtype=jnp.int32)
     homogeneous_w = syn.weights.ndim == 0
 
-    def body(c, temp):
+    def one_pass(c, temp):
         pre = jax.lax.dynamic_slice(idx, (c * chunk,), (chunk,))
         start = indptr[pre]
         deg = indptr[pre + 1] - start
@@ -116,8 +120,27 @@ def _contribution_jax(syn: Synapses, spikes, dtype):
         w = jnp.broadcast_to(syn.weights, pos.shape) if homogeneous_w else syn.weights[pos]
         return temp.at[target.ravel()].add(w.astype(dtype).ravel(), mode="drop")
 
-    n_passes = (count + chunk - 1) // chunk
-    return jax.lax.fori_loop(1, n_passes, body, body(0, temp))
+    return one_pass(0, temp), one_pass, (count + chunk - 1) // chunk
+
+
+def event_contributions(projections, dtype) -> list:
+    """Per-step contributions ``(n_rows * n_post,)`` of several projections, pure JAX,
+    event-driven (cost ~ spikes x max out-degree + O(N)). ``projections``: (synapses, spikes).
+
+    The spiking neurons are compacted and handled ``spikes_per_pass`` at a time; each
+    projection's first pass always runs, further passes (rare: a step with more spikes
+    than one pass covers) share one loop, whose trip count is one device-to-host round
+    trip per step on an accelerator, however many projections there are.
+    """
+    if not projections:
+        return []
+    temps, passes, counts = zip(*[_event_passes(syn, spikes, dtype) for syn, spikes in projections])
+
+    def body(c, ts):
+        return tuple(one_pass(c, t) for one_pass, t in zip(passes, ts))
+
+    n_passes = counts[0] if len(counts) == 1 else jnp.max(jnp.stack(counts))
+    return list(jax.lax.fori_loop(1, n_passes, body, tuple(temps)))
 
 
 def _contribution_dense(syn: Synapses, spikes, dtype):
@@ -127,11 +150,12 @@ def _contribution_dense(syn: Synapses, spikes, dtype):
     return jnp.einsum("k,dkn->dn", s, syn.dense.astype(dtype)).ravel()
 
 
-def propagate(syn: Synapses, spikes, buffer, step):
+def propagate(syn: Synapses, spikes, buffer, step, contribution=None):
     """Schedule this step's ``spikes`` (bool (n_pre,)) into ``buffer`` (D, n_post) at step index ``step``.
 
     A delay-free projection passes its target variable as a one-row buffer: the events
-    are then added to it directly (in place on the kernel path).
+    are then added to it directly (in place on the kernel path). ``contribution``: the
+    pure-JAX path's per-step sum, when already computed (``event_contributions``).
     """
     D = buffer.shape[0]
     dtype = buffer.dtype
@@ -140,10 +164,12 @@ def propagate(syn: Synapses, spikes, buffer, step):
         flat = _ffi.propagate(spikes, syn.indptr, syn.indices, syn.weights.astype(dtype),
                               syn.delays, buffer.reshape(-1), first, syn.n_post, syn.delay)
         return flat.reshape(buffer.shape)
-    if syn.mode == "dense":
+    if contribution is not None:
+        temp = contribution.astype(dtype)
+    elif syn.mode == "dense":
         temp = _contribution_dense(syn, spikes, dtype)
     else:
-        temp = _contribution_jax(syn, spikes, dtype)
+        temp = event_contributions([(syn, spikes)], dtype)[0]
     temp = temp.reshape(syn.n_rows, syn.n_post)
     if D == 1:
         return buffer + temp

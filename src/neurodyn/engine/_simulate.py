@@ -162,7 +162,29 @@ def _one_step(model, drive, solver, key, plan: _Plan, carry: _Carry):
     return _Carry(state, in_state, i + 1, counts), spikes
 
 
-_one_step_jit = eqx.filter_jit(_one_step)  # its trace is cached: repeated runs probe the step for free
+_init_state_jit = eqx.filter_jit(lambda model, key: model.init_state(key))  # one dispatch, trace cached
+_SPIKING: dict = {}
+
+
+def _spiking_populations(model, drive, solver, key, dt, carry) -> tuple:
+    """(population, size) of the spikes one step emits, found by tracing the step once per
+    model structure: arrays count by shape and dtype, everything else by value (as jit does)."""
+    leaves, treedef = jax.tree.flatten((model, drive, solver, key, dt, carry))
+    signature = (treedef, *[(x.shape, x.dtype) if eqx.is_array(x) else x for x in leaves])
+    try:
+        hash(signature)
+    except TypeError:
+        signature = None
+    if signature is None or signature not in _SPIKING:
+        plan = _Plan(dt, 1, 1, 1, (), (), (), (), False)
+        _, spikes = jax.eval_shape(lambda c: _one_step(model, drive, solver, key, plan, c), carry)
+        found = tuple((p, int(s.shape[-1])) for p, s in spikes.items())
+        if signature is None:
+            return found
+        if len(_SPIKING) > 64:
+            _SPIKING.clear()
+        _SPIKING[signature] = found
+    return _SPIKING[signature]
 
 
 def _run(model, drive, solver, key, carry: _Carry, plan: _Plan, n_records: int):
@@ -374,15 +396,12 @@ def simulate(
     drive = _make_drive(inputs, model.input_shape)
     _check_drive(drive, dt)
     if state is None:
-        state = model.init_state(k_state)
-    in_state = drive.init_state(k_inputs)
+        state = _init_state_jit(model, k_state)
+    in_state = _init_state_jit(drive, k_inputs)
 
     # Learn the spike structure and recordable variables without running anything.
     probe = _Carry(state, in_state, jnp.asarray(0, jnp.int32), {})
-    _, spikes_shape = eqx.filter_eval_shape(
-        _one_step_jit, model, drive, solver, k_run, _Plan(dt, n_steps, 1, 1, (), (), (), (), False), probe
-    )
-    populations = tuple((p, int(s.shape[-1])) for p, s in spikes_shape.items())
+    populations = _spiking_populations(model, drive, solver, k_run, dt, probe)
     continuous = [v for v in variables(state) if eqx.is_inexact_array(getattr(state, v, None))]
     traces, want_spikes = parse_record(record, continuous, bool(populations))
     for name, neurons in traces.items():

@@ -31,7 +31,7 @@ import numpy as np
 
 from ..connectivity import _ffi
 from ..connectivity._builders import Connectivity, Distribution
-from ..connectivity._propagate import Synapses, make_synapses, propagate
+from ..connectivity._propagate import Synapses, event_contributions, make_synapses, propagate
 from ..engine._model import SINGLE, AbstractDynamics, AbstractMap, generic_advance
 from ..engine._solvers import AbstractSolver
 
@@ -265,13 +265,16 @@ class Network(AbstractMap):
                 stepped = new, fired.get(SINGLE, jnp.zeros((pop.n,), bool))
             pops[name], spikes[name] = stepped
         # 2. this step's spikes: delay-free projections deliver now, delayed ones are scheduled
-        for syn, (pre, post, target) in zip(self.synapses, self.routes):
+        on_jax = [j for j, syn in enumerate(self.synapses) if syn.mode == "jax"]  # their passes share one loop
+        sums = event_contributions([(self.synapses[j], spikes[self.routes[j][0]]) for j in on_jax], jnp.result_type(float))
+        sums = dict(zip(on_jax, sums))
+        for j, (syn, (pre, post, target)) in enumerate(zip(self.synapses, self.routes)):
             if syn.delay == 0:
-                add = lambda x, syn=syn, pre=pre: propagate(syn, spikes[pre], x[None], i)[0]  # noqa: E731
+                add = lambda x, syn=syn, pre=pre, j=j: propagate(syn, spikes[pre], x[None], i, sums.get(j))[0]  # noqa: E731
                 pops[post] = self.populations[post].model.receive(pops[post], target, add)
             else:
                 name = f"{post}.{target}"
-                buffers[name] = propagate(syn, spikes[pre], buffers[name], i)
+                buffers[name] = propagate(syn, spikes[pre], buffers[name], i, sums.get(j))
         # 3. the delayed events due now
         for post, target, D in self.buffers:
             name = f"{post}.{target}"
