@@ -139,6 +139,31 @@ def test_kernel_is_used_on_cpu():
         assert set(net.propagation) <= {"jax", "dense"}
 
 
+def test_projections_share_a_kernel_call_only_into_distinct_targets(x64):
+    """Consecutive kernel projections from one population go in one call unless two of
+    them add to the same variable; the results equal the dense path's bit for bit."""
+    lif = dict(tau_m=20.0, C_m=20.0, E_L=-60.0, V_th=-50.0, V_reset=-60.0, t_ref=5.0, I_e=20.0)
+
+    def net(mode):
+        pops = {p: nd.Population(WithSynapses(nd.neurons.LIF(n=m, **lif), {"exc": ExpConductance(tau=5.0, E_rev=0.0)}),
+                                 init={"V_m": normal(-55.0, 5.0)}) for p, m in (("A", 60), ("B", 30))}
+        conn = fixed_probability(0.2)
+        projections = [nd.Projection("A", "A", conn, weight=0.6, target="exc"),
+                       nd.Projection("A", "B", conn, weight=0.6, target="exc"),
+                       nd.Projection("A", "B", conn, weight=0.3, target="exc"),  # same target as the last: a new call
+                       nd.Projection("A", "A", conn, weight=0.4, delay=0.5, target="exc"),  # a ring buffer: may join
+                       nd.Projection("B", "A", conn, weight=0.5, target="exc")]
+        return nd.Network(pops, projections, dt=DT, seed=1, propagation=mode)
+
+    if nd.connectivity.kernel_available():
+        assert net("event").groups == ((0, 1), (2, 3), (4,))
+    assert net("dense").groups == ((0,), (1,), (2,), (3,), (4,))
+    runs = {m: nd.simulate(net(m), 100.0, DT, record=["spikes", "A.g_exc", "B.g_exc"], progress=False) for m in ("event", "dense")}
+    assert runs["dense"]["A"].spikes.times.size > 20
+    for name in runs["dense"].traces:
+        assert np.array_equal(runs["event"].traces[name], runs["dense"].traces[name]), name
+
+
 def test_network_under_jit_and_vmap_matches_eager(x64):
     net = _small_coba("jax", hetero=False)
     keys = jax.random.split(jax.random.key(0), 3)

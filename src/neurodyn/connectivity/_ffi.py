@@ -24,29 +24,25 @@ def unavailable_reason() -> str:
     return _native.unavailable_reason("propagate")
 
 
-def propagate(spikes, indptr, indices, weights, delays, buffer, first, n_post: int, delay: int):
-    """Add one step's events to the flat ring buffer ``buffer`` (D * n_post,), in place
-    (see ``propagate.cc``)."""
-    dtype = np.dtype(buffer.dtype)
-    homogeneous_d = delays is None
-    if homogeneous_d:
-        delays = jnp.zeros((1,), jnp.int32)
+def propagate(spikes, projections) -> list:
+    """Add one step's events of one presynaptic population to several flat ring buffers,
+    in place (see ``propagate.cc``). ``projections``: per projection ``(indptr, indices,
+    weights, delays or None, buffer (D * n_post,), first, n_post, delay)``; returns the
+    updated buffers."""
+    dtype = np.dtype(projections[0][4].dtype)
+    operands, attrs = [], {"n_post": [], "delay": [], "homogeneous_w": [], "homogeneous_d": []}
+    for indptr, indices, weights, delays, buffer, first, n_post, delay in projections:
+        attrs["homogeneous_d"].append(int(delays is None))
+        attrs["homogeneous_w"].append(int(jnp.ndim(weights) == 0))
+        attrs["n_post"].append(int(n_post))
+        attrs["delay"].append(int(delay))
+        delays = jnp.zeros((1,), jnp.int32) if delays is None else delays
+        operands += [indptr, indices, jnp.atleast_1d(weights).astype(dtype), delays, buffer, jnp.reshape(first, (1,))]
     call = jax.ffi.ffi_call(
         _TARGETS[dtype],
-        jax.ShapeDtypeStruct(buffer.shape, buffer.dtype),
-        input_output_aliases={5: 0},
+        [jax.ShapeDtypeStruct(p[4].shape, dtype) for p in projections],
+        input_output_aliases={1 + 6 * k + 4: k for k in range(len(projections))},
         vmap_method="sequential",
     )
-    return call(
-        spikes.astype(jnp.bool_),
-        indptr,
-        indices,
-        jnp.atleast_1d(weights),
-        delays,
-        buffer,
-        jnp.reshape(first, (1,)),
-        n_post=np.int64(n_post),
-        delay=np.int64(delay),
-        homogeneous_w=bool(weights.ndim == 0),
-        homogeneous_d=bool(homogeneous_d),
-    )
+    out = call(spikes.astype(jnp.bool_), *operands, **{k: np.asarray(v, np.int64) for k, v in attrs.items()})
+    return list(out)

@@ -160,10 +160,7 @@ def propagate(syn: Synapses, spikes, buffer, step, contribution=None):
     D = buffer.shape[0]
     dtype = buffer.dtype
     if syn.mode == "kernel":
-        first = ((step + 1) % D).astype(jnp.int32)
-        flat = _ffi.propagate(spikes, syn.indptr, syn.indices, syn.weights.astype(dtype),
-                              syn.delays, buffer.reshape(-1), first, syn.n_post, syn.delay)
-        return flat.reshape(buffer.shape)
+        return propagate_together(spikes, [(syn, buffer)], step)[0]
     if contribution is not None:
         temp = contribution.astype(dtype)
     elif syn.mode == "dense":
@@ -176,3 +173,15 @@ def propagate(syn: Synapses, spikes, buffer, step, contribution=None):
     base = step + 1 + (syn.delay if syn.delays is None else 0)
     rows = (base + jnp.arange(syn.n_rows)) % D
     return buffer.at[rows].add(temp)
+
+
+def propagate_together(spikes, projections, step) -> list:
+    """The C++ kernel path of several projections from one population in one call (one
+    scan of the spikes): ``projections`` are ``(synapses, buffer (D, n_post))`` with
+    distinct buffers; returns the updated buffers."""
+    flat = _ffi.propagate(spikes, [
+        (syn.indptr, syn.indices, syn.weights, syn.delays, buf.reshape(-1),
+         ((step + 1) % buf.shape[0]).astype(jnp.int32), syn.n_post, syn.delay)
+        for syn, buf in projections
+    ])
+    return [f.reshape(buf.shape) for f, (_, buf) in zip(flat, projections)]

@@ -9,7 +9,8 @@ One step of a network, in order (``DESIGN.md``):
 2. hand this step's spikes to the projections (event-driven, or dense where that is
    faster): a delay-free projection adds its events to its target variable at once
    (``model.receive``; in place on the kernel path), a delayed one into its ring buffer,
-   ``delay`` steps ahead;
+   ``delay`` steps ahead. Consecutive projections from one population into distinct
+   targets share one kernel call (list a population's projections together);
 3. deliver the ring-buffer rows due now (``model.receive``) and clear them.
 
 A spike stamped at time :math:`t_s` (the end of its step) through a synapse with delay
@@ -31,7 +32,7 @@ import numpy as np
 
 from ..connectivity import _ffi
 from ..connectivity._builders import Connectivity, Distribution
-from ..connectivity._propagate import Synapses, event_contributions, make_synapses, propagate
+from ..connectivity._propagate import Synapses, event_contributions, make_synapses, propagate, propagate_together
 from ..engine._model import SINGLE, AbstractDynamics, AbstractMap, generic_advance
 from ..engine._solvers import AbstractSolver
 
@@ -161,6 +162,7 @@ class Network(AbstractMap):
     synapses: tuple
     routes: tuple = eqx.field(static=True)  # per projection: (pre, post, target)
     buffers: tuple = eqx.field(static=True)  # (post, target, D)
+    groups: tuple = eqx.field(static=True)  # projection indices propagated in one kernel call
     dt: float = eqx.field(static=True)
 
     def __init__(self, populations, projections=(), *, dt: float = 0.1, seed: int = 0, propagation: str = "auto"):
@@ -221,6 +223,7 @@ class Network(AbstractMap):
         self.synapses = tuple(synapses)
         self.routes = tuple(routes)
         self.buffers = tuple((post, target, D) for (post, target), D in depth.items())
+        self.groups = _groups(self.synapses, self.routes)
         self.dt = float(dt)
 
     # -- the engine protocol ----------------------------------------------------
@@ -268,13 +271,15 @@ class Network(AbstractMap):
         on_jax = [j for j, syn in enumerate(self.synapses) if syn.mode == "jax"]  # their passes share one loop
         sums = event_contributions([(self.synapses[j], spikes[self.routes[j][0]]) for j in on_jax], jnp.result_type(float))
         sums = dict(zip(on_jax, sums))
-        for j, (syn, (pre, post, target)) in enumerate(zip(self.synapses, self.routes)):
-            if syn.delay == 0:
-                add = lambda x, syn=syn, pre=pre, j=j: propagate(syn, spikes[pre], x[None], i, sums.get(j))[0]  # noqa: E731
-                pops[post] = self.populations[post].model.receive(pops[post], target, add)
+        for group in self.groups:
+            pre = self.routes[group[0]][0]
+            current = [self._target(pops, buffers, j) for j in group]
+            if len(group) > 1:  # kernel projections from one population: one call
+                updated = propagate_together(spikes[pre], [(self.synapses[j], x) for j, x in zip(group, current)], i)
             else:
-                name = f"{post}.{target}"
-                buffers[name] = propagate(syn, spikes[pre], buffers[name], i, sums.get(j))
+                updated = [propagate(self.synapses[group[0]], spikes[pre], current[0], i, sums.get(group[0]))]
+            for j, x in zip(group, updated):
+                self._store(pops, buffers, j, x)
         # 3. the delayed events due now
         for post, target, D in self.buffers:
             name = f"{post}.{target}"
@@ -283,6 +288,23 @@ class Network(AbstractMap):
             pops[post] = self.populations[post].model.receive(pops[post], target, lambda x, due=due: x + due)
             buffers[name] = buffers[name].at[row].set(0)
         return NetworkState(pops, buffers, i + 1), spikes
+
+    def _target(self, pops, buffers, j):
+        """What projection ``j`` adds its events to: the ring buffer of a delayed one, the
+        target variable (as one row) of a delay-free one."""
+        pre, post, target = self.routes[j]
+        if self.synapses[j].delay > 0:
+            return buffers[f"{post}.{target}"]
+        seen = []
+        self.populations[post].model.receive(pops[post], target, lambda x: seen.append(x) or x)
+        return seen[0][None]
+
+    def _store(self, pops, buffers, j, value):
+        pre, post, target = self.routes[j]
+        if self.synapses[j].delay > 0:
+            buffers[f"{post}.{target}"] = value
+        else:
+            pops[post] = self.populations[post].model.receive(pops[post], target, lambda _: value[0])
 
     def read(self, state, name: str):
         pop, _, var = name.partition(".")
@@ -307,6 +329,24 @@ class Network(AbstractMap):
     def propagation(self) -> tuple:
         """The propagation path each projection uses (``"kernel"``, ``"jax"`` or ``"dense"``)."""
         return tuple(s.mode for s in self.synapses)
+
+
+def _groups(synapses, routes) -> tuple:
+    """Projections propagated together: consecutive kernel-path projections from one
+    population into distinct targets (so the order of additions into any target, and the
+    results, are those of one projection at a time); every other projection alone."""
+    groups, keys = [], []
+    for j, (syn, (pre, post, target)) in enumerate(zip(synapses, routes)):
+        key = (post, target, syn.delay > 0)
+        last = groups[-1] if groups else None
+        if (last is not None and syn.mode == "kernel" and synapses[last[0]].mode == "kernel"
+                and routes[last[0]][0] == pre and key not in keys[-1]):
+            last.append(j)
+            keys[-1].add(key)
+        else:
+            groups.append([j])
+            keys.append({key})
+    return tuple(tuple(g) for g in groups)
 
 
 def _set(state, var, value):
