@@ -172,19 +172,19 @@ def _spiking_populations(model, drive, solver, key, dt, carry) -> tuple:
     leaves, treedef = jax.tree.flatten((model, drive, solver, key, dt, carry))
     signature = (treedef, *[(x.shape, x.dtype) if eqx.is_array(x) else x for x in leaves])
     try:
-        hash(signature)
-    except TypeError:
+        return _SPIKING[signature]
+    except KeyError:
+        pass
+    except TypeError:  # an unhashable leaf: trace every time
         signature = None
-    if signature is None or signature not in _SPIKING:
-        plan = _Plan(dt, 1, 1, 1, (), (), (), (), False)
-        _, spikes = jax.eval_shape(lambda c: _one_step(model, drive, solver, key, plan, c), carry)
-        found = tuple((p, int(s.shape[-1])) for p, s in spikes.items())
-        if signature is None:
-            return found
+    plan = _Plan(dt, 1, 1, 1, (), (), (), (), False)
+    _, spikes = jax.eval_shape(lambda c: _one_step(model, drive, solver, key, plan, c), carry)
+    found = tuple((p, int(s.shape[-1])) for p, s in spikes.items())
+    if signature is not None:
         if len(_SPIKING) > 64:
             _SPIKING.clear()
         _SPIKING[signature] = found
-    return _SPIKING[signature]
+    return found
 
 
 def _run(model, drive, solver, key, carry: _Carry, plan: _Plan, n_records: int):

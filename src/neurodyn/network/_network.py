@@ -274,7 +274,7 @@ class Network(AbstractMap):
         for group in self.groups:
             pre = self.routes[group[0]][0]
             current = [self._target(pops, buffers, j) for j in group]
-            if len(group) > 1:  # kernel projections from one population: one call
+            if self.synapses[group[0]].mode == "kernel":  # the group's projections in one call
                 updated = propagate_together(spikes[pre], [(self.synapses[j], x) for j, x in zip(group, current)], i)
             else:
                 updated = [propagate(self.synapses[group[0]], spikes[pre], current[0], i, sums.get(group[0]))]
