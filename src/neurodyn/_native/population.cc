@@ -48,7 +48,7 @@ inline float phi1_series(float z) {
   return s * z + 1.0f;
 }
 
-constexpr int64_t kBlock = 256;
+constexpr int64_t kBlock = 512;
 constexpr int64_t kChunk = 8192;  // neurons per task when a step is split across threads
 
 // Pointers and sizes of one call; step(lo, hi) advances global neurons [lo, hi).
@@ -94,6 +94,26 @@ struct Step {
 
   template <int NC, int NI>
   void block(int64_t start, int64_t len, const float* p, int32_t steps_ref, float drive0) const {
+    const int64_t nc = NC >= 0 ? NC : n_conductance;
+    const float inv_tau = 1.0f / p[0], inv_C = 1.0f / p[1], dt = p[6];
+    // z = (df/dV) dt depends on the conductances only: one cheap pass finds whether any
+    // neuron of the block is past the series' range (rare), and the block then takes
+    // expm1 for those neurons.
+    int32_t strong = 0;
+    for (int64_t j = 0; j < len; ++j) {
+      float conductance = 0.0f;
+      for (int64_t c = 0; c < nc; ++c) conductance += g_in[c][start + j];
+      const float z = (-inv_tau - conductance * inv_C) * dt;
+      strong |= (z <= -kSeries) | (z >= kSeries);
+    }
+    if (strong)
+      update<NC, NI, true>(start, len, p, steps_ref, drive0);
+    else
+      update<NC, NI, false>(start, len, p, steps_ref, drive0);
+  }
+
+  template <int NC, int NI, bool Exact>
+  void update(int64_t start, int64_t len, const float* p, int32_t steps_ref, float drive0) const {
     static const float kZeros[kBlock] = {};
     const int64_t nc = NC >= 0 ? NC : n_conductance, nt = NC >= 0 ? NC + NI : channels;
     const float tau_m = p[0], C_m = p[1], E_L = p[2], V_th = p[3], V_reset = p[4], I_e = p[5], dt = p[6];
@@ -113,9 +133,8 @@ struct Step {
     float* vo = v1 + start;
     int32_t* ro = r1 + start;
     bool* so = sp + start;
-    float zs[kBlock], fs[kBlock], vs[kBlock];  // kept for the rare redo below
-    int32_t rs[kBlock];
-    int32_t strong = 0;
+    float zs[Exact ? kBlock : 1], fs[Exact ? kBlock : 1], vs[Exact ? kBlock : 1];  // for the redo below
+    int32_t rs[Exact ? kBlock : 1];
     // outputs may be the inputs' buffers (aliased), always at the same index
 #pragma GCC ivdep
     for (int64_t j = 0; j < len; ++j) {
@@ -134,14 +153,15 @@ struct Step {
       }
       const float f = (E_L - vj) * inv_tau + current * inv_C;  // dV/dt
       const float z = (-inv_tau - conductance * inv_C) * dt;
-      strong |= (z <= -kSeries) | (z >= kSeries);
-      zs[j] = z;
-      fs[j] = f;
-      vs[j] = vj;
-      rs[j] = rj;
+      if constexpr (Exact) {
+        zs[j] = z;
+        fs[j] = f;
+        vs[j] = vj;
+        rs[j] = rj;
+      }
       fire(vj + dt * phi1_series(z) * f, rj, V_th, V_reset, steps_ref, vo + j, ro + j, so + j);
     }
-    if (strong) {  // conductances past the series' range (rare): phi1 from expm1
+    if constexpr (Exact) {  // neurons past the series' range: phi1 from expm1
       for (int64_t j = 0; j < len; ++j)
         if (zs[j] <= -kSeries || zs[j] >= kSeries)
           fire(vs[j] + dt * (std::expm1(zs[j]) / zs[j]) * fs[j], rs[j], V_th, V_reset, steps_ref, vo + j, ro + j, so + j);

@@ -31,25 +31,36 @@ struct Projection {
   bool homogeneous_w, homogeneous_d;
 
   void deliver(const int32_t* fired, size_t n_fired) const {
+    if (homogeneous_d)
+      homogeneous_w ? add<true, true>(fired, n_fired) : add<false, true>(fired, n_fired);
+    else
+      homogeneous_w ? add<true, false>(fired, n_fired) : add<false, false>(fired, n_fired);
+  }
+
+  template <bool HW, bool HD>
+  void add(const int32_t* fired, size_t n_fired) const {
     const int64_t D = total / n_post;
-    const int64_t n_rows = homogeneous_d ? 1 : delay + 1;
+    const int64_t n_rows = HD ? 1 : delay + 1;
     const size_t size = static_cast<size_t>(n_rows * n_post);
     thread_local std::vector<T> scratch_store;
     thread_local std::vector<int64_t> touched_store;
     if (scratch_store.size() < size) scratch_store.assign(size, T(0));
-    size_t n_events = 0;
-    for (size_t j = 0; j < n_fired; ++j) n_events += static_cast<size_t>(ptr[fired[j] + 1] - ptr[fired[j]]);
-    if (touched_store.size() < n_events) touched_store.resize(n_events);
     T* __restrict scratch = scratch_store.data();  // plain pointers: looked up once, not per event
-    int64_t* __restrict touched = touched_store.data();  // every event's scratch entry (repeats included)
+    int64_t* __restrict touched = nullptr;  // every event's scratch entry (repeats included)
+    if (!HD) {
+      size_t n_events = 0;
+      for (size_t j = 0; j < n_fired; ++j) n_events += static_cast<size_t>(ptr[fired[j] + 1] - ptr[fired[j]]);
+      if (touched_store.size() < n_events) touched_store.resize(n_events);
+      touched = touched_store.data();
+    }
     size_t n_touched = 0;
     const T w0 = w[0];
     constexpr size_t kAhead = 8;
     auto prefetch_row = [&](int32_t pre) {
       for (int64_t k = ptr[pre]; k < ptr[pre + 1]; k += 16) {
         __builtin_prefetch(idx + k);
-        if (!homogeneous_d) __builtin_prefetch(del + k);
-        if (!homogeneous_w) {
+        if (!HD) __builtin_prefetch(del + k);
+        if (!HW) {
           __builtin_prefetch(w + k);
           if (sizeof(T) > 4) __builtin_prefetch(w + k + 8);
         }
@@ -60,22 +71,29 @@ struct Projection {
       if (j + kAhead < n_fired) prefetch_row(fired[j + kAhead]);
       const int32_t pre = fired[j];
       for (int64_t k = ptr[pre]; k < ptr[pre + 1]; ++k) {
-        const int64_t t = homogeneous_d ? idx[k] : idx[k] + static_cast<int64_t>(del[k]) * n_post;
-        touched[n_touched++] = t;
-        scratch[t] += homogeneous_w ? w0 : w[k];
+        const int64_t t = HD ? idx[k] : idx[k] + static_cast<int64_t>(del[k]) * n_post;
+        if (!HD) touched[n_touched++] = t;
+        scratch[t] += HW ? w0 : w[k];
       }
     }
+    if (HD) {  // one ring-buffer row: walk the synapse rows again (now in cache)
+      T* __restrict row = dst + ((first + delay) % D) * n_post;
+      for (size_t j = 0; j < n_fired; ++j)
+        for (int64_t k = ptr[fired[j]]; k < ptr[fired[j] + 1]; ++k) {
+          const int32_t t = idx[k];
+          row[t] += scratch[t];  // a repeated target adds the 0 left by its first
+          scratch[t] = T(0);
+        }
+      return;
+    }
     // Rows of the ring buffer for each delay row of the scratch sum (no division per event).
-    const int64_t base = first + (homogeneous_d ? delay : 0);
     thread_local std::vector<int64_t> row_store;
     row_store.resize(static_cast<size_t>(n_rows));
     int64_t* row_starts = row_store.data();
-    for (int64_t r = 0; r < n_rows; ++r) row_starts[r] = ((base + r) % D) * n_post - r * n_post;
-    const int64_t start0 = row_starts[0];
+    for (int64_t r = 0; r < n_rows; ++r) row_starts[r] = ((first + r) % D) * n_post - r * n_post;
     for (size_t j = 0; j < n_touched; ++j) {
-      const int64_t t = touched[j];
-      const int64_t start = homogeneous_d ? start0 : row_starts[t / n_post];  // t = row * n_post + target
-      dst[start + t] += scratch[t];  // a repeated entry adds the 0 left by its first
+      const int64_t t = touched[j];  // t = delay row * n_post + target
+      dst[row_starts[t / n_post] + t] += scratch[t];
       scratch[t] = T(0);
     }
   }
