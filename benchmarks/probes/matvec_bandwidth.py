@@ -4,8 +4,8 @@
     python benchmarks/probes/matvec_bandwidth.py
 
 For N x N matrices from L1/L2-sized to well past L2 it times ``W @ r`` in XLA (one
-``lax.scan`` of 2,000 products, with the default two threads and with one) and in NumPy
-(float32 and float64), and prints microseconds per product and GB/s of matrix read.
+``lax.scan`` of 2,000 products, XLA's default threads) and in NumPy (float32 and float64,
+OpenBLAS's default threads), and prints microseconds per product and GB/s of matrix read.
 """
 
 import os
