@@ -154,8 +154,10 @@ class Network(AbstractMap):
 
         from neurodyn.connectivity import ExpCurrent, WithSynapses, fixed_probability
         E = WithSynapses(nd.neurons.LIF(n=800, tau_m=20.0), {"exc": ExpCurrent(tau=5.0)})
-        net = nd.Network({"E": E}, [nd.Projection("E", "E", fixed_probability(0.1), weight=20.0, delay=1.5)])
-        res = nd.simulate(net, 1000.0, 0.1, inputs={"E": nd.inputs.constant(400.0)})
+        net = nd.Network({"E": E}, [nd.Projection("E", "E", fixed_probability(0.1), weight=5.0, delay=1.5)])
+        noise = nd.inputs.ornstein_uhlenbeck(mean=150.0, sigma=80.0, tau=5.0)   # pA, below threshold on average
+        res = nd.simulate(net, 1000.0, 0.1, inputs={"E": noise})
+        res["E"].rates().mean()   # about 12 Hz: fluctuation-driven, stable recurrent excitation
     """
 
     populations: dict
