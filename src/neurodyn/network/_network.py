@@ -22,7 +22,6 @@ recording at that time reads, and what the next step integrates) includes it.
 from __future__ import annotations
 
 import dataclasses
-import warnings
 from typing import Any
 
 import equinox as eqx
@@ -30,6 +29,7 @@ import jax
 import jax.numpy as jnp
 import numpy as np
 
+from .._warn import warn
 from ..connectivity import _ffi
 from ..connectivity._builders import Connectivity, Distribution
 from ..connectivity._propagate import Synapses, event_contributions, make_synapses, propagate, propagate_together
@@ -117,10 +117,7 @@ def _delay_steps(delay, dt, where, distributed):
     steps = np.rint(d / dt)
     if not distributed and np.any(np.abs(steps * dt - d) > 1e-6 * dt):
         bad = d[np.abs(steps * dt - d) > 1e-6 * dt].ravel()[0] if d.ndim else d
-        warnings.warn(
-            f"{where}: delay {float(bad)} ms is not a multiple of dt = {dt} ms; rounded to the nearest step",
-            stacklevel=4,
-        )
+        warn(f"{where}: delay {float(bad)} ms is not a multiple of dt = {dt} ms; rounded to the nearest step")
     return steps.astype(np.int64)
 
 
