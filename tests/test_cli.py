@@ -38,6 +38,20 @@ def test_models_lists_parameters_with_units():
     assert "LIF" in proc.stdout and "tau_m" in proc.stdout and "ms" in proc.stdout and "pF" in proc.stdout
 
 
+def test_models_lists_input_and_network_parameters(capsys):
+    assert cli.main(["models"]) == 0
+    out = capsys.readouterr().out
+    inputs = out[out.index("\ninputs"):out.index("\nnetworks")]
+    networks = out[out.index("\nnetworks"):]
+    assert "ornstein_uhlenbeck: Coloured-noise current with mean (pA)" in inputs
+    for name in ("mean", "sigma", "tau", "shared", "n_sources", "rate", "weight", "dt"):
+        assert f"\n    {name} " in inputs, name
+    assert "brunel:" in networks and "coba:" in networks and "cuba:" in networks
+    for name in ("regime", "epsilon", "J", "delay", "w_e", "w_i", "seed"):
+        assert f"\n    {name} " in networks, name
+    assert "\n    dt " not in networks  # a network's dt is the simulation's
+
+
 def write(tmp_path, text):
     path = tmp_path / "bad.toml"
     path.write_text(text)

@@ -167,7 +167,21 @@ def cmd_models(args) -> int:
         for pname, default, unit, text in parameters(cls):
             shown = "required" if default is None and pname == "n" else repr(default)
             print(f"    {pname:<10} {shown:>10}  {unit:<4} {text}")
-    print("\ninputs (type = ...): " + ", ".join(INPUTS))
+    import inspect
+
+    from .io._config import NETWORKS, _networks
+
+    def factories(title, table, hidden=()):
+        print(f"\n{title}")
+        for name, fn in table.items():
+            print(f"{name}: {(fn.__doc__ or '').strip().splitlines()[0]}")
+            for p in inspect.signature(fn).parameters.values():
+                if p.name not in hidden:
+                    shown = "required" if p.default is inspect.Parameter.empty else repr(p.default)
+                    print(f"    {p.name:<10} {shown:>10}")
+
+    factories("inputs ([[input]] type = ...):", INPUTS)
+    factories("networks ([network] type = ...; dt is the simulation's):", {k: _networks()[k] for k in NETWORKS}, ("dt",))
     return 0
 
 
