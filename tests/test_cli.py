@@ -30,6 +30,11 @@ def test_demo_run_writes_results_summary_and_plots(tmp_path):
 
     res = nd.load(out / "results.nc")
     assert res.spikes.times.size == pop["spike_count"]
+    import xarray as xr
+
+    with xr.open_dataset(out / "results.nc", engine="h5netcdf") as ds:  # the run is described in the file
+        assert json.loads(ds.attrs["config"])["simulation"]["duration"] == 200
+        assert ds.attrs["seed"] == summary["seed"]
 
 
 def test_models_lists_parameters_with_units():

@@ -98,7 +98,7 @@ def cmd_run(args) -> int:
         progress=not args.quiet,
     )
     wall = time.perf_counter() - started
-    res.save(out / "results.nc")
+    res.save(out / "results.nc", config=spec.config, seed=spec.seed)
     summary = {
         "model": type(spec.model).__name__,
         "duration_ms": spec.duration,

@@ -47,7 +47,7 @@ def _traces_of(data, traces):
     if traces is None and hasattr(data, "traces") and hasattr(data, "t"):
         t = np.asarray(data.t, dtype=np.float64)
         for name, v in dict(data.traces).items():
-            out[name] = (t, np.asarray(v), _unit_guess(name))
+            out[name] = (t, np.asarray(v), data.unit(name) or "unknown")
     for name, item in (traces or {}).items():
         if isinstance(item, Signal):
             t, v = item
@@ -58,17 +58,6 @@ def _traces_of(data, traces):
             t, v, *unit = item
             out[name] = (np.asarray(t, float), np.asarray(v), unit[0] if unit else "unknown")
     return out
-
-
-def _unit_guess(name: str) -> str:
-    n = name.lower()
-    if n.startswith("v"):
-        return "mV"
-    if n.startswith(("i", "w")):
-        return "pA"
-    if n.startswith("g"):
-        return "nS"
-    return "unknown"
 
 
 def write_nwb(
