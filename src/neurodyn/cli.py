@@ -63,7 +63,7 @@ def _figures(res, out: Path) -> list[str]:
     figures = {}
     if res.populations and all(p in res.spike_times for p in res.populations):
         figures["raster.png"] = plot.raster(res)
-        figures["rate.png"] = plot.population_rate(res, bin_size=max(res.dt, min(5.0, res.duration / 50)))
+        figures["rate.png"] = plot.population_rate(res)  # bins that resolve oscillations
     if res.traces:
         figures["traces.png"] = plot.traces(res)
     from ._files import atomic_path
@@ -197,7 +197,7 @@ def main(argv=None) -> int:
     analyze = sub.add_parser("analyze", help="spike-train statistics and summary figure of a results file")
     analyze.add_argument("results", help="results.nc written by neurodyn run (or Result.save)")
     analyze.add_argument("--out", default=None, help="output folder (default: next to the results file)")
-    analyze.add_argument("--bin-size", type=float, default=5.0, help="bin for synchrony and PSTH, ms (default 5)")
+    analyze.add_argument("--bin-size", type=float, default=5.0, help="bin for synchrony and correlations, ms (default 5); the rate panel picks its own")
     analyze.set_defaults(fn=cmd_analyze)
     models = sub.add_parser("models", help="list models with their parameters, units and defaults")
     models.set_defaults(fn=cmd_models)
