@@ -45,7 +45,7 @@ def main(out="out"):
     fig.savefig(out / "renewal.png", dpi=110)
 
     try:
-        path = nd.io.write_nwb(out / "spikes.nwb", res, overwrite=True)
+        path = nd.io.write_nwb(res, out / "spikes.nwb", overwrite=True)
         print(f"wrote {path} ({nd.io.read_nwb(path).n_spikes} spikes read back)")
     except ImportError as err:
         print(f"skipping NWB export: {err}")

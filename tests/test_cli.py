@@ -30,12 +30,31 @@ def test_demo_run_writes_results_summary_and_plots(tmp_path):
 
     res = nd.load(out / "results.nc")
     assert res.spikes.times.size == pop["spike_count"]
+    import xarray as xr
+
+    with xr.open_dataset(out / "results.nc", engine="h5netcdf") as ds:  # the run is described in the file
+        assert json.loads(ds.attrs["config"])["simulation"]["duration"] == 200
+        assert ds.attrs["seed"] == summary["seed"]
 
 
 def test_models_lists_parameters_with_units():
     proc = neurodyn("models")
     assert proc.returncode == 0
     assert "LIF" in proc.stdout and "tau_m" in proc.stdout and "ms" in proc.stdout and "pF" in proc.stdout
+
+
+def test_models_lists_input_and_network_parameters(capsys):
+    assert cli.main(["models"]) == 0
+    out = capsys.readouterr().out
+    inputs = out[out.index("\ninputs"):out.index("\nnetworks")]
+    networks = out[out.index("\nnetworks"):]
+    assert "ornstein_uhlenbeck: Coloured-noise current with mean (pA)" in inputs
+    for name in ("mean", "sigma", "tau", "shared", "n_sources", "rate", "weight", "dt"):
+        assert f"\n    {name} " in inputs, name
+    assert "brunel:" in networks and "coba:" in networks and "cuba:" in networks
+    for name in ("regime", "epsilon", "J", "delay", "w_e", "w_i", "seed"):
+        assert f"\n    {name} " in networks, name
+    assert "\n    dt " not in networks  # a network's dt is the simulation's
 
 
 def write(tmp_path, text):

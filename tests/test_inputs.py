@@ -101,3 +101,12 @@ def test_bad_inputs(make, message):
     with pytest.raises((ValueError, TypeError)) as err:
         make()
     assert message in str(err.value)
+
+
+def test_dir_lists_only_the_public_inputs():
+    import neurodyn as nd
+
+    names = dir(nd.inputs)
+    assert [n for n in names if n.startswith("_")] == []
+    assert {"jnp", "np", "eqx", "jax", "Callable", "normal"}.isdisjoint(names)
+    assert "ornstein_uhlenbeck" in names and "PoissonCurrent" in names

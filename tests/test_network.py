@@ -202,9 +202,10 @@ def test_negative_delay_is_an_error():
 
 
 def test_delay_off_the_grid_is_rounded_with_a_warning():
-    with pytest.warns(UserWarning, match=r"delay 0.26 ms is not a multiple of dt = 0.1 ms; rounded"):
+    with pytest.warns(UserWarning, match=r"delay 0.26 ms is not a multiple of dt = 0.1 ms; rounded") as caught:
         net = nd.Network(_pops(), [nd.Projection("E", "I", all_to_all(), weight=1.0, delay=0.26)], dt=0.1)
     assert net.synapses[0].delay == 3
+    assert caught[0].filename == __file__  # the user's line, not equinox's or neurodyn's
     with warnings.catch_warnings():
         warnings.simplefilter("error")  # drawn delays are rounded silently
         nd.Network(_pops(), [nd.Projection("E", "I", all_to_all(), weight=1.0, delay=uniform(0.0, 1.0))])

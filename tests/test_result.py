@@ -1,5 +1,7 @@
 """Result: NetCDF round trip, xarray view, rates."""
 
+import json
+
 import jax
 import numpy as np
 import pytest
@@ -31,9 +33,46 @@ def test_save_and_load_round_trip(res, tmp_path):
 def test_plain_xarray_reads_the_file(res, tmp_path):
     path = res.save(tmp_path / "r.nc")
     with xr.open_dataset(path, engine="h5netcdf") as ds:
-        assert list(ds["V_m.neuron"].values) == [0, 4, 9]
+        assert list(ds["neuron_V_m"].values) == [0, 4, 9]
         assert ds["neurons.spike_time"].attrs["units"] == "ms"
         assert int(ds["neurons.spike_count"].sum()) == res.spikes.times.size
+
+
+def test_file_carries_units_config_seed_and_dotless_dimensions(res, tmp_path):
+    config = {"simulation": {"duration": 500.0, "dt": 0.1}, "model": {"type": "LIF", "tau_m": 20.0}}
+    path = res.save(tmp_path / "r.nc", config=config, seed=4)
+    with xr.open_dataset(path, engine="h5netcdf") as ds:
+        assert ds["time"].attrs["units"] == "ms"
+        assert ds["V_m"].attrs["units"] == "mV"
+        assert json.loads(ds.attrs["config"]) == config
+        assert ds.attrs["seed"] == 4
+        assert not [d for d in ds.dims if "." in d], list(ds.dims)
+    assert nd.load(path).unit("V_m") == "mV"
+
+
+def test_network_traces_carry_the_unit_of_their_channel(tmp_path):
+    from neurodyn.connectivity import ExpConductance, ExpCurrent, WithSynapses
+
+    cell = WithSynapses(nd.neurons.LIF(n=5), {"exc": ExpConductance(tau=5.0, E_rev=0.0), "inh": ExpCurrent(tau=10.0)})
+    net = nd.Network({"E": cell})
+    run = nd.simulate(net, 5.0, 0.1, record=["spikes", "E.V_m", "E.g_exc", "E.g_inh"], progress=False)
+    assert [run.unit(k) for k in ("E.V_m", "E.g_exc", "E.g_inh")] == ["mV", "nS", "pA"]
+    assert run["E"].unit("g_exc") == "nS"
+    with xr.open_dataset(run.save(tmp_path / "net.nc"), engine="h5netcdf") as ds:
+        assert [ds[k].attrs["units"] for k in ("E.V_m", "E.g_exc", "E.g_inh")] == ["mV", "nS", "pA"]
+        assert {"neuron_E", "spike_E", "neuron_E_V_m"} <= set(ds.dims)
+    back = nd.load(tmp_path / "net.nc")
+    assert back.unit("E.g_inh") == "pA" and dict(back.recorded) == dict(run.recorded)
+
+
+def test_files_written_with_dotted_dimensions_still_load(res, tmp_path):
+    ds = res.to_xarray().rename({"neuron_V_m": "V_m.neuron", "neuron_neurons": "neurons.neuron",
+                                 "spike_neurons": "neurons.spike"})
+    ds.to_netcdf(tmp_path / "old.nc", engine="h5netcdf")
+    back = nd.load(tmp_path / "old.nc")
+    np.testing.assert_array_equal(back.traces["V_m"], res.traces["V_m"])
+    assert dict(back.recorded) == dict(res.recorded)
+    np.testing.assert_array_equal(back.spikes.times, res.spikes.times)
 
 
 def test_rates_and_population_rate(res):

@@ -1,5 +1,7 @@
 """Exchange with neo (lossless round trip, Elephant on neurodyn output) and NWB (plain pynwb reads it)."""
 
+import warnings
+
 import numpy as np
 import pytest
 
@@ -66,7 +68,7 @@ def test_nwb_written_file_opens_with_plain_pynwb(tmp_path):
     st = _populated()
     t = np.arange(0, 1500.0, 0.5)
     v = np.stack([np.sin(t / 50.0 + k) for k in range(3)], axis=1) - 65.0
-    path = write_nwb(tmp_path / "run.nwb", st, traces={"V_m": (t, v, "mV")})
+    path = write_nwb(st, tmp_path / "run.nwb", traces={"V_m": (t, v, "mV")})
     with pynwb.NWBHDF5IO(str(path), "r") as io:
         nwb = io.read()
         units = nwb.units
@@ -86,13 +88,26 @@ def test_nwb_written_file_opens_with_plain_pynwb(tmp_path):
     np.testing.assert_allclose(tr["V_m"].t, t, rtol=1e-14)
     np.testing.assert_array_equal(tr["V_m"].values, v)
     with pytest.raises(FileExistsError, match="overwrite=True"):
-        write_nwb(path, st)
+        write_nwb(st, path)
+
+
+def test_nwb_writer_takes_data_first_and_the_old_order_warns(tmp_path):
+    pytest.importorskip("pynwb")
+    st = _populated()
+    with warnings.catch_warnings():
+        warnings.simplefilter("error")
+        new = read_nwb(write_nwb(st, tmp_path / "new.nwb"))
+    with pytest.warns(DeprecationWarning, match=r"write_nwb\(path, data\) is deprecated; pass the data first") as caught:
+        old = read_nwb(write_nwb(str(tmp_path / "old.nwb"), st))
+    assert caught[0].filename == __file__
+    np.testing.assert_array_equal(old.times, new.times)
+    np.testing.assert_array_equal(old.units, new.units)
 
 
 def test_nwb_round_trip_with_trials(tmp_path):
     pytest.importorskip("pynwb")
     st = na.inhomogeneous_poisson(np.array([10.0, 60.0]), key=2, dt=250.0, n_units=2, n_trials=3)
-    back = read_nwb(write_nwb(tmp_path / "trials.nwb", st))
+    back = read_nwb(write_nwb(st, tmp_path / "trials.nwb"))
     assert back.n_trials == 3
     np.testing.assert_allclose(back.times, st.times, rtol=1e-13, atol=1e-12)
     np.testing.assert_array_equal(back.trials, st.trials)

@@ -18,7 +18,7 @@ def _net():
 
 def test_raster_colours_each_population():
     st = _net()
-    fig = ndp.spike_raster(st, colors={"E": "blue", "I": "red"})
+    fig = ndp.raster(st, colors={"E": "blue", "I": "red"})
     assert isinstance(fig, Figure)
     lines = fig.axes[0].get_lines()
     assert [ln.get_color() for ln in lines] == ["blue", "red"]

@@ -60,7 +60,7 @@ def test_run_summary_holds_spike_statistics(tmp_path):
 
 def test_nwb_export_of_a_result(res, tmp_path):
     pynwb = pytest.importorskip("pynwb")
-    path = nd.io.write_nwb(tmp_path / "res.nwb", res)
+    path = nd.io.write_nwb(res, tmp_path / "res.nwb")
     with pynwb.NWBHDF5IO(str(path), "r") as io:
         f = io.read()
         np.testing.assert_array_equal(f.acquisition["V_m"].data[:], np.asarray(res.traces["V_m"]))

@@ -8,11 +8,17 @@ separate registry.
 from __future__ import annotations
 
 import dataclasses
+import inspect
 from typing import Any
 
 import equinox as eqx
 import jax
 import numpy as np
+
+
+def _sequence_to_array(value: float | list | jax.Array):
+    """Per-neuron values given as a list or tuple (``I_e=[300.0, 500.0]``) become an array."""
+    return np.asarray(value, dtype=float) if isinstance(value, (list, tuple)) else value
 
 
 def param(default: Any = dataclasses.MISSING, *, unit: str = "", doc: str = "", converter=None, static=False):
@@ -22,6 +28,8 @@ def param(default: Any = dataclasses.MISSING, *, unit: str = "", doc: str = "", 
         kwargs["default"] = default
     if converter is not None:
         kwargs["converter"] = converter
+    elif not static:
+        kwargs["converter"] = _sequence_to_array
     return eqx.field(**kwargs)
 
 
@@ -35,6 +43,40 @@ def parameters(cls_or_model) -> list[tuple[str, Any, str, str]]:
         default = f.default if f.default is not dataclasses.MISSING else None
         rows.append((f.name, default, meta.get("unit", ""), meta.get("doc", "")))
     return rows
+
+
+def parameters_section(cls) -> str:
+    """The "Parameters" section of a model's docstring, from its ``param`` metadata:
+    one line per parameter with its meaning, unit and default."""
+    lines = []
+    for f in dataclasses.fields(cls):
+        if "unit" not in (f.metadata or {}):
+            continue
+        unit = f.metadata["unit"] or ("" if f.metadata.get("static") else "dimensionless")
+        text = f.metadata["doc"] or f.name
+        text += f", {unit}" if unit else ""
+        if f.default is dataclasses.MISSING:
+            text += " (required)"
+        elif f.default is not None:
+            text += f" (default {f.default!r})"
+        lines.append(f"    {f.name}: {text}")
+    return "Parameters:\n" + "\n".join(lines) if lines else ""
+
+
+class _DocumentedMeta(type(eqx.Module)):
+    """Appends the generated "Parameters" section to the docstring of every model class."""
+
+    def __new__(mcs, *args, **kwargs):
+        cls = super().__new__(mcs, *args, **kwargs)
+        section = parameters_section(cls)
+        if section:
+            doc = inspect.cleandoc(cls.__dict__.get("__doc__") or "")
+            cls.__doc__ = f"{doc}\n\n{section}\n" if doc else section + "\n"
+        return cls
+
+
+class Documented(eqx.Module, metaclass=_DocumentedMeta):
+    """Base of classes whose ``param`` fields are listed, with units, in their docstring."""
 
 
 def is_traced(x) -> bool:

@@ -63,7 +63,7 @@ def _figures(res, out: Path) -> list[str]:
     figures = {}
     if res.populations and all(p in res.spike_times for p in res.populations):
         figures["raster.png"] = plot.raster(res)
-        figures["rate.png"] = plot.population_rate(res, bin_size=max(res.dt, min(5.0, res.duration / 50)))
+        figures["rate.png"] = plot.population_rate(res)  # bins that resolve oscillations
     if res.traces:
         figures["traces.png"] = plot.traces(res)
     from ._files import atomic_path
@@ -98,7 +98,7 @@ def cmd_run(args) -> int:
         progress=not args.quiet,
     )
     wall = time.perf_counter() - started
-    res.save(out / "results.nc")
+    res.save(out / "results.nc", config=spec.config, seed=spec.seed)
     summary = {
         "model": type(spec.model).__name__,
         "duration_ms": spec.duration,
@@ -167,7 +167,21 @@ def cmd_models(args) -> int:
         for pname, default, unit, text in parameters(cls):
             shown = "required" if default is None and pname == "n" else repr(default)
             print(f"    {pname:<10} {shown:>10}  {unit:<4} {text}")
-    print("\ninputs (type = ...): " + ", ".join(INPUTS))
+    import inspect
+
+    from .io._config import NETWORKS, _networks
+
+    def factories(title, table, hidden=()):
+        print(f"\n{title}")
+        for name, fn in table.items():
+            print(f"{name}: {(fn.__doc__ or '').strip().splitlines()[0]}")
+            for p in inspect.signature(fn).parameters.values():
+                if p.name not in hidden:
+                    shown = "required" if p.default is inspect.Parameter.empty else repr(p.default)
+                    print(f"    {p.name:<10} {shown:>10}")
+
+    factories("inputs ([[input]] type = ...):", INPUTS)
+    factories("networks ([network] type = ...; dt is the simulation's):", {k: _networks()[k] for k in NETWORKS}, ("dt",))
     return 0
 
 
@@ -183,7 +197,7 @@ def main(argv=None) -> int:
     analyze = sub.add_parser("analyze", help="spike-train statistics and summary figure of a results file")
     analyze.add_argument("results", help="results.nc written by neurodyn run (or Result.save)")
     analyze.add_argument("--out", default=None, help="output folder (default: next to the results file)")
-    analyze.add_argument("--bin-size", type=float, default=5.0, help="bin for synchrony and PSTH, ms (default 5)")
+    analyze.add_argument("--bin-size", type=float, default=5.0, help="bin for synchrony and correlations, ms (default 5); the rate panel picks its own")
     analyze.set_defaults(fn=cmd_analyze)
     models = sub.add_parser("models", help="list models with their parameters, units and defaults")
     models.set_defaults(fn=cmd_models)

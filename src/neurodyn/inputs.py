@@ -318,3 +318,8 @@ def ornstein_uhlenbeck(mean, sigma, tau, shared=False) -> OrnsteinUhlenbeck:
     return OrnsteinUhlenbeck(
         jnp.asarray(mean, dtype=float), jnp.asarray(sigma, dtype=float), jnp.asarray(tau, dtype=float), shared=shared
     )
+
+
+def __dir__():
+    # the public inputs only: no imported modules or private helpers in dir(nd.inputs)
+    return sorted(__all__)

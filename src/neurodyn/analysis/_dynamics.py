@@ -607,21 +607,18 @@ def _benettin(f, x0, v0, dt, n_trans, n_blocks, k, return_history):
     def run(x0, v0):
         step = lambda x: _rk4_step(f, x, dt)
 
-        def block(carry, _):
-            x, v = carry
-
-            def inner(_, xv):
-                return jax.jvp(step, (xv[0],), (xv[1],))
-
-            x, v = jax.lax.fori_loop(0, k, inner, (x, v))
+        def advance(n, x, v):
+            # state and tangent together, then renormalise the tangent
+            x, v = jax.lax.fori_loop(0, n, lambda _, xv: jax.jvp(step, (xv[0],), (xv[1],)), (x, v))
             nv = jnp.linalg.norm(v)
             return (x, v / nv), jnp.log(nv)
 
         # the transient settles the state on its attractor and aligns the tangent vector
-        # with the most unstable direction; only the logs after it are averaged
-        carry, _ = jax.lax.scan(block, (x0, v0), None, length=n_trans // k)
-        x = jax.lax.fori_loop(0, n_trans % k, lambda _, y: step(y), carry[0])
-        _, logs = jax.lax.scan(block, (x, carry[1]), None, length=n_blocks)
+        # with the most unstable direction (its leftover steps too); only the logs after
+        # it are averaged
+        carry, _ = jax.lax.scan(lambda c, _: advance(k, *c), (x0, v0), None, length=n_trans // k)
+        carry, _ = advance(n_trans % k, *carry)
+        _, logs = jax.lax.scan(lambda c, _: advance(k, *c), carry, None, length=n_blocks)
         return logs
 
     logs = run(x0, v0)

@@ -107,7 +107,7 @@ class WithSynapses(AbstractDynamics):
 
     Example::
 
-        pop = WithSynapses(nd.neurons.LIF(n=100), {"exc": ExpConductance(tau=5.0, E_rev=0.0)})
+        pop = nd.connectivity.WithSynapses(nd.neurons.LIF(n=100), {"exc": nd.connectivity.ExpConductance(tau=5.0, E_rev=0.0)})
     """
 
     neuron: AbstractDynamics

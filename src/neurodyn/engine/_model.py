@@ -10,13 +10,14 @@ import equinox as eqx
 import jax
 import jax.numpy as jnp
 
+from .._params import Documented
 from ._solvers import AbstractSolver, Euler, EulerMaruyama
 
 #: Population name used for the spikes of a single-population model.
 SINGLE = "neurons"
 
 
-class AbstractModel(eqx.Module):
+class AbstractModel(Documented):
     """Parameters of a model. Never holds state; never owns a time loop."""
 
     @abc.abstractmethod

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import json
 from pathlib import Path
 from typing import Any
 
@@ -10,6 +11,7 @@ import jax
 import numpy as np
 
 from .._files import atomic_path
+from .._units import name_unit
 from ._record import Spikes, unpack_events
 
 
@@ -37,6 +39,7 @@ class Result(eqx.Module):
     recorded: tuple = eqx.field(static=True)
     duration: float = eqx.field(static=True)
     dt: float = eqx.field(static=True)
+    units: tuple = eqx.field(static=True, default=())  # (trace name, unit) pairs
 
     # -- populations -------------------------------------------------------
     @property
@@ -74,7 +77,12 @@ class Result(eqx.Module):
             recorded=tuple((k[len(prefix):], v) for k, v in self.recorded if k.startswith(prefix)),
             duration=self.duration,
             dt=self.dt,
+            units=tuple((k[len(prefix):], u) for k, u in self.units if k.startswith(prefix)),
         )
+
+    def unit(self, name: str) -> str:
+        """The unit of trace ``name`` (``"mV"``, ``"nS"``, ...; ``""`` when unknown)."""
+        return dict(self.units).get(name) or name_unit(name)
 
     # -- spikes ------------------------------------------------------------
     @property
@@ -117,28 +125,37 @@ class Result(eqx.Module):
         return 0.5 * (edges[1:] + edges[:-1]), counts / (s.n * widths * 1e-3)
 
     # -- export ------------------------------------------------------------
-    def to_xarray(self):
-        """An ``xarray.Dataset``: traces over (time, neuron), spikes as events."""
+    def to_xarray(self, *, config: dict | None = None, seed: int | None = None):
+        """An ``xarray.Dataset``: traces over (time, neuron), spikes as events.
+
+        Variables carry ``units`` attributes (time ms, ``V_m`` mV, ...); dimension names
+        have no dots (``neuron_E``, ``spike_E``, ``neuron_E_V_m`` for the recorded
+        neurons of ``E.V_m``). ``config`` (stored as JSON) and ``seed`` are kept as
+        attributes when given.
+        """
         import xarray as xr
 
-        data, coords = {}, {"time": ("time", np.asarray(self.t))}
+        data, coords = {}, {"time": ("time", np.asarray(self.t), {"units": "ms"})}
         recorded = dict(self.recorded)
         for name, value in self.traces.items():
             value = np.asarray(value)
             if value.ndim != 2:
                 raise ValueError(f"to_xarray needs an unbatched result; trace {name!r} has shape {value.shape}")
             neurons = recorded.get(name)
-            dim = f"{name}.neuron"
+            dim = "neuron_" + name.replace(".", "_")
             coords[dim] = (dim, np.arange(value.shape[1]) if neurons is None else np.asarray(neurons))
-            data[name] = (("time", dim), value)
+            data[name] = (("time", dim), value, {"units": self.unit(name)} if self.unit(name) else {})
         for pop, n in self.sizes:
             if pop in self.spike_times:
                 s = self.spikes_of(pop)
-                data[f"{pop}.spike_time"] = ((f"{pop}.spike",), s.times, {"units": "ms"})
-                data[f"{pop}.spike_index"] = ((f"{pop}.spike",), s.indices)
-            data[f"{pop}.spike_count"] = ((f"{pop}.neuron",), np.asarray(self.spike_counts[pop]))
+                data[f"{pop}.spike_time"] = ((f"spike_{pop}",), s.times, {"units": "ms"})
+                data[f"{pop}.spike_index"] = ((f"spike_{pop}",), s.indices, {"units": "1"})
+            data[f"{pop}.spike_count"] = ((f"neuron_{pop}",), np.asarray(self.spike_counts[pop]), {"units": "1"})
         ds = xr.Dataset(data, coords=coords)
-        ds["time"].attrs["units"] = "ms"
+        if config is not None:
+            ds.attrs["config"] = json.dumps(config, default=str)
+        if seed is not None:
+            ds.attrs["seed"] = int(seed)
         ds.attrs.update(
             duration=self.duration,
             dt=self.dt,
@@ -149,9 +166,10 @@ class Result(eqx.Module):
         )
         return ds
 
-    def save(self, path) -> Path:
-        """Write NetCDF atomically (temporary file in the same folder, then rename)."""
-        ds = self.to_xarray()
+    def save(self, path, *, config: dict | None = None, seed: int | None = None) -> Path:
+        """Write NetCDF atomically (temporary file in the same folder, then rename); the
+        run's ``config`` and ``seed``, when given, are stored as attributes."""
+        ds = self.to_xarray(config=config, seed=seed)
         with atomic_path(path) as tmp:
             ds.to_netcdf(tmp, engine="h5netcdf")
         return Path(path)
@@ -169,14 +187,17 @@ def load(path) -> Result:
     pops = [p for p in ds.attrs.get("populations", "").split(",") if p]
     sizes = [int(n) for n in str(ds.attrs.get("sizes", "")).split(",") if n]
     all_neurons = set(filter(None, str(ds.attrs.get("recorded_all", "")).split(",")))
-    traces, recorded = {}, []
+    traces, recorded, units = {}, [], []
     spike_vars = {f"{p}.{k}" for p in pops for k in ("spike_time", "spike_index", "spike_count")}
     for name in ds.data_vars:
         if name in spike_vars:
             continue
         traces[name] = ds[name].values
-        neurons = None if name in all_neurons else tuple(int(i) for i in ds[f"{name}.neuron"].values)
+        # the trace's own neuron dimension: "neuron_E_V_m" (older files: "E.V_m.neuron")
+        neurons = None if name in all_neurons else tuple(int(i) for i in ds[ds[name].dims[1]].values)
         recorded.append((name, neurons))
+        if ds[name].attrs.get("units"):
+            units.append((name, str(ds[name].attrs["units"])))
     return Result(
         t=ds["time"].values,
         traces=traces,
@@ -189,4 +210,5 @@ def load(path) -> Result:
         recorded=tuple(recorded),
         duration=float(ds.attrs["duration"]),
         dt=float(ds.attrs["dt"]),
+        units=tuple(units),
     )

@@ -19,6 +19,7 @@ import numpy as np
 from .. import inputs as _inputs
 from .._files import atomic_path, write_text
 from .._params import is_traced
+from .._units import variable_unit
 from ._model import AbstractDynamics, AbstractModel, advance, variables
 from ._record import Spikes, check_neurons, pack, packed_width, parse_record, select, unpack_events, unpack_events_on_device
 from ._result import Result
@@ -138,6 +139,7 @@ class _Plan:
     counted: tuple  # ((population, n), ...) whose spikes are counted in the loop
     populations: tuple  # ((population, n), ...) every spiking population
     masked: bool
+    units: tuple = ()  # ((trace name, unit), ...)
 
     @property
     def chunk_steps(self):
@@ -427,6 +429,7 @@ def simulate(
         counted=populations if (traced or not want_spikes) else (),
         populations=populations,
         masked=n_chunks * records_per_chunk * every != n_steps,
+        units=tuple((name, variable_unit(model, name)) for name in traces),
     )
     counts = {p: jnp.zeros((n,), jnp.int32) for p, n in plan.counted}
     carry = _Carry(state, in_state, jnp.asarray(0, jnp.int32), counts)
@@ -447,6 +450,7 @@ def simulate(
             recorded=plan.traces,
             duration=duration,
             dt=dt,
+            units=plan.units,
         )
     return _run_eager(model, drive, solver, k_run, carry, plan, n_chunks, progress, stream_to, resume, duration)
 
@@ -598,6 +602,7 @@ def _assemble(plan: _Plan, trace_parts, spike_parts, carry: _Carry, steps_done: 
         recorded=plan.traces,
         duration=steps_done * plan.dt if steps_done < plan.n_steps else duration,
         dt=plan.dt,
+        units=plan.units,
     )
 
 

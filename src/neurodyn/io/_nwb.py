@@ -26,6 +26,7 @@ from pathlib import Path
 
 import numpy as np
 
+from .._warn import warn
 from ..analysis._rates import Signal
 from ..analysis._spiketrains import SpikeTrains, as_spiketrains
 
@@ -46,7 +47,7 @@ def _traces_of(data, traces):
     if traces is None and hasattr(data, "traces") and hasattr(data, "t"):
         t = np.asarray(data.t, dtype=np.float64)
         for name, v in dict(data.traces).items():
-            out[name] = (t, np.asarray(v), _unit_guess(name))
+            out[name] = (t, np.asarray(v), data.unit(name) or "unknown")
     for name, item in (traces or {}).items():
         if isinstance(item, Signal):
             t, v = item
@@ -59,20 +60,9 @@ def _traces_of(data, traces):
     return out
 
 
-def _unit_guess(name: str) -> str:
-    n = name.lower()
-    if n.startswith("v"):
-        return "mV"
-    if n.startswith(("i", "w")):
-        return "pA"
-    if n.startswith("g"):
-        return "nS"
-    return "unknown"
-
-
 def write_nwb(
-    path,
     data,
+    path,
     *,
     traces: dict | None = None,
     session_description: str = "neurodyn simulation",
@@ -82,10 +72,13 @@ def write_nwb(
 ) -> Path:
     """Write spikes (and recorded traces) to an NWB file, atomically (temp file + rename).
 
+    Data first, then the path, as in ``to_neo(data)`` and ``Result.save(path)``; the old
+    order ``write_nwb(path, data)`` still works, with a ``DeprecationWarning``.
+
     Args:
-        path: output ``.nwb`` path.
         data: :class:`SpikeTrains` or a ``neurodyn.Result`` (its spikes, and its
             ``traces`` with times ``t`` unless ``traces`` is given).
+        path: output ``.nwb`` path.
         traces: ``{name: (t_ms, values[, unit])}`` or ``{name: Signal}``; values
             ``(n_samples,)`` or ``(n_samples, n_channels)``.
         session_description, identifier, session_start_time: NWB metadata (defaults: a
@@ -96,10 +89,13 @@ def write_nwb(
         The path written.
 
     Example:
-        >>> write_nwb("run.nwb", res)                                           # doctest: +SKIP
+        >>> write_nwb(res, "run.nwb")                                           # doctest: +SKIP
         >>> import pynwb; pynwb.NWBHDF5IO("run.nwb").read().units.to_dataframe() # doctest: +SKIP
     """
     pynwb = _import_pynwb()
+    if isinstance(data, (str, os.PathLike)) and not isinstance(path, (str, os.PathLike)):
+        warn("write_nwb(path, data) is deprecated; pass the data first: write_nwb(data, path)", DeprecationWarning)
+        data, path = path, data
     path = Path(path)
     if path.exists() and not overwrite:
         raise FileExistsError(f"path must not exist (or pass overwrite=True), got existing {str(path)!r}")

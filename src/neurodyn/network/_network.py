@@ -22,7 +22,6 @@ recording at that time reads, and what the next step integrates) includes it.
 from __future__ import annotations
 
 import dataclasses
-import warnings
 from typing import Any
 
 import equinox as eqx
@@ -30,6 +29,7 @@ import jax
 import jax.numpy as jnp
 import numpy as np
 
+from .._warn import warn
 from ..connectivity import _ffi
 from ..connectivity._builders import Connectivity, Distribution
 from ..connectivity._propagate import Synapses, event_contributions, make_synapses, propagate, propagate_together
@@ -117,10 +117,7 @@ def _delay_steps(delay, dt, where, distributed):
     steps = np.rint(d / dt)
     if not distributed and np.any(np.abs(steps * dt - d) > 1e-6 * dt):
         bad = d[np.abs(steps * dt - d) > 1e-6 * dt].ravel()[0] if d.ndim else d
-        warnings.warn(
-            f"{where}: delay {float(bad)} ms is not a multiple of dt = {dt} ms; rounded to the nearest step",
-            stacklevel=4,
-        )
+        warn(f"{where}: delay {float(bad)} ms is not a multiple of dt = {dt} ms; rounded to the nearest step")
     return steps.astype(np.int64)
 
 
@@ -154,8 +151,10 @@ class Network(AbstractMap):
 
         from neurodyn.connectivity import ExpCurrent, WithSynapses, fixed_probability
         E = WithSynapses(nd.neurons.LIF(n=800, tau_m=20.0), {"exc": ExpCurrent(tau=5.0)})
-        net = nd.Network({"E": E}, [nd.Projection("E", "E", fixed_probability(0.1), weight=20.0, delay=1.5)])
-        res = nd.simulate(net, 1000.0, 0.1, inputs={"E": nd.inputs.constant(400.0)})
+        net = nd.Network({"E": E}, [nd.Projection("E", "E", fixed_probability(0.1), weight=5.0, delay=1.5)])
+        noise = nd.inputs.ornstein_uhlenbeck(mean=150.0, sigma=80.0, tau=5.0)   # pA, below threshold on average
+        res = nd.simulate(net, 1000.0, 0.1, inputs={"E": noise})
+        res["E"].rates().mean()   # about 12 Hz: fluctuation-driven, stable recurrent excitation
     """
 
     populations: dict

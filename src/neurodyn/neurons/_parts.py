@@ -25,10 +25,10 @@ import equinox as eqx
 import jax
 import jax.numpy as jnp
 
-from .._params import check_positive, param
+from .._params import Documented, check_positive, param
 
 
-class AbstractPart(eqx.Module):
+class AbstractPart(Documented):
     """Something attached to a neuron: state, a current into ``target``, spike reactions.
 
     Concrete parts declare the static fields ``name`` (how the part is recorded and

@@ -40,14 +40,15 @@ class TwoCompartment(SpikingNeuron):
     (:math:`I = g\,B(V_d)(E - V_d)` with the Mg block :math:`B`): once enough input has
     arrived, the depolarisation unblocks the channel, which depolarises further — a
     regenerative *plateau* of tens of ms that outlasts the input and drives the soma to
-    fire a burst. Input to the dendrite: ``inputs={"I": somatic current, "nmda": events}``
-    or ``neuron.receive(state, {"nmda": weights})`` (nS).
+    fire a burst. Inputs: ``inputs={"I": somatic current, "nmda": events}``, each a
+    ``neurodyn.inputs`` object (leave a key out for no input); a network delivers events
+    with ``neuron.receive(state, {"nmda": weights})`` (nS).
 
     Example::
 
         cell = nd.neurons.TwoCompartment(n=1)
         burst = nd.inputs.pulses(amplitude=5.0 / 0.1, start=20.0, width=0.1, period=2.0, count=8)  # 8 events of 5 nS
-        res = nd.simulate(cell, 200.0, 0.1, inputs={"I": 0.0, "nmda": burst}, record=["V_m", "V_d", "spikes"])
+        res = nd.simulate(cell, 200.0, 0.1, inputs={"nmda": burst}, record=["V_m", "V_d", "spikes"])
     """
 
     parts: tuple = eqx.field(default_factory=lambda: (nmda_channel(),))

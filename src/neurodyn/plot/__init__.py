@@ -1,6 +1,7 @@
 """Figures from results and spike trains: each function returns a ``matplotlib.figure.Figure``."""
 
 from ._basic import population_rate as population_rate
+from ._basic import resolving_bin_size as resolving_bin_size
 from ._basic import raster as raster
 from ._basic import traces as traces
 from ._memory import capacity_curves as capacity_curves

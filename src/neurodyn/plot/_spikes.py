@@ -1,5 +1,5 @@
-"""Spike-train figures: raster coloured by population, PSTH, ISI histogram, CV distribution,
-correlogram, and a one-call summary of a network run.
+"""Spike-train figures: PSTH, ISI histogram, CV distribution, correlogram, and a one-call
+summary of a network run (the raster is :func:`neurodyn.plot.raster`).
 
 Every function takes :class:`~neurodyn.analysis.SpikeTrains` or a ``Result``, draws with
 ``matplotlib.figure.Figure`` (no pyplot state), and returns the Figure. Pass ``ax=`` to
@@ -15,11 +15,10 @@ from matplotlib.figure import Figure
 
 from ..analysis import _correlation, _rates, _variability
 from ..analysis._spiketrains import as_spiketrains
-from ._basic import _axes
+from .._warn import warn
+from ._basic import _COLORS, _axes, raster, resolving_bin_size
 
 __all__ = ["spike_raster", "psth", "isi_histogram", "cv_distribution", "correlogram", "summary"]
-
-_COLORS = ("#1f77b4", "#d62728", "#2ca02c", "#9467bd", "#ff7f0e", "#8c564b", "#e377c2", "#17becf")
 
 
 def _groups(st):
@@ -27,38 +26,19 @@ def _groups(st):
 
 
 def spike_raster(data, *, ax=None, colors=None, max_units: int | None = None, markersize: float = 1.5) -> Figure:
-    """Raster plot (time vs unit), one colour per population, units of each trial stacked.
+    """Deprecated: use :func:`raster` (the one raster of neurodyn; it takes spike trains too)."""
+    warn("neurodyn.plot.spike_raster is deprecated; use neurodyn.plot.raster (same figure, "
+         "max_units is called max_neurons)", DeprecationWarning)
+    return raster(data, ax=ax, colors=colors, max_neurons=max_units, markersize=markersize)
 
-    Args:
-        data: spike trains or a ``Result``.
-        colors: ``{population: colour}`` or a sequence of colours (default a fixed cycle).
-        max_units: plot only the first ``max_units`` units of each population.
-        markersize: dot size.
-    """
+
+def psth(data, bin_size: float | None = None, *, ax=None, per_population: bool = True) -> Figure:
+    """Trial-averaged population rate (PSTH), Hz, one line per population, in bins of
+    ``bin_size`` ms (stated in the y label); ``None`` picks a bin that resolves the
+    oscillations (:func:`resolving_bin_size`)."""
     st = as_spiketrains(data)
-    fig, ax = _axes(ax)
-    groups = _groups(st)
-    color_of = dict(colors) if isinstance(colors, dict) else {}
-    seq = list(colors) if colors is not None and not isinstance(colors, dict) else list(_COLORS)
-    rows = st.rows
-    for k, (name, a, b) in enumerate(groups):
-        stop = b if max_units is None else min(b, a + max_units)
-        sel = (st.units >= a) & (st.units < stop)
-        y = rows[sel] if st.trials is not None else st.units[sel]
-        ax.plot(st.times[sel], y, ".", ms=markersize, color=color_of.get(name, seq[k % len(seq)]),
-                label=f"{name} ({b - a})", rasterized=True)
-    ax.set_xlim(st.t_start, st.t_stop)
-    ax.set_ylim(-0.5, st.n_rows - 0.5 if st.n_rows else 0.5)
-    ax.set_xlabel("time (ms)")
-    ax.set_ylabel("unit" if st.trials is None else "trial x unit")
-    if len(groups) > 1:
-        ax.legend(loc="upper right", fontsize="small", markerscale=4)
-    return fig
-
-
-def psth(data, bin_size: float = 5.0, *, ax=None, per_population: bool = True) -> Figure:
-    """Trial-averaged population rate (PSTH), Hz, one line per population."""
-    st = as_spiketrains(data)
+    if bin_size is None:
+        bin_size = resolving_bin_size(st.times, st.t_start, st.t_stop)
     fig, ax = _axes(ax)
     groups = _groups(st) if per_population else (("all", 0, st.n_units),)
     for k, (name, a, b) in enumerate(groups):
@@ -66,7 +46,7 @@ def psth(data, bin_size: float = 5.0, *, ax=None, per_population: bool = True) -
         h = _rates.psth(sub, bin_size)
         ax.step(h.t, h.values, where="post", color=_COLORS[k % len(_COLORS)], label=name, lw=1)
     ax.set_xlabel("time (ms)")
-    ax.set_ylabel("rate (Hz)")
+    ax.set_ylabel(f"rate (Hz), {bin_size:g} ms bins")
     ax.set_xlim(st.t_start, st.t_stop)
     if len(groups) > 1:
         ax.legend(fontsize="small")
@@ -118,16 +98,18 @@ def correlogram(data, i: int, j: int | None = None, bin_size: float = 1.0, *, wi
 
 
 def summary(data, *, bin_size: float = 5.0, max_units: int = 200) -> Figure:
-    """One figure for a network run: raster, population rate, ISI histogram, CV and rate
-    distributions, and the distribution of pairwise spike-count correlations.
+    """One figure for a network run: raster (at most ``max_units`` neurons per
+    population), population rate (in bins that resolve oscillations), ISI histogram, CV
+    and rate distributions, and the distribution of pairwise spike-count correlations
+    (in bins of ``bin_size`` ms, over the first ``max_units`` units).
     """
     from ..analysis._summary import summarize
 
     st = as_spiketrains(data)
     fig = Figure(figsize=(13.0, 7.0), layout="constrained")
     gs = fig.add_gridspec(3, 4)
-    spike_raster(st, ax=fig.add_subplot(gs[0:2, 0:2]), max_units=max_units)
-    psth(st, bin_size=min(bin_size, st.duration), ax=fig.add_subplot(gs[2, 0:2]))
+    raster(st, ax=fig.add_subplot(gs[0:2, 0:2]), max_neurons=max_units)
+    psth(st, ax=fig.add_subplot(gs[2, 0:2]))
     isi_histogram(st, ax=fig.add_subplot(gs[0, 2]))
     cv_distribution(st, ax=fig.add_subplot(gs[0, 3]))
     ax_c = fig.add_subplot(gs[1:, 3])

@@ -150,7 +150,7 @@ class LinearRateNetwork(AbstractDynamics):
         >>> lin = LinearRateNetwork(W, tau=10.0, h=jnp.array([1.0, 1.0]))
         >>> lin.regimes().verdict
         'stable'
-        >>> lin.steady_state()          # (I - W)^{-1} h: the mode lambda=0.9 is amplified 10x
+        >>> jnp.round(lin.steady_state(), 3)   # (I - W)^{-1} h: the mode lambda=0.9 is amplified 10x
         Array([10., 10.], dtype=float32)
     """
 

@@ -85,8 +85,8 @@ def siegert_rate(mu, sigma, *, tau_m=10.0, V_th=20.0, V_reset=10.0, t_ref=2.0, d
     Broadcasts over ``mu`` and ``sigma``; differentiable and ``vmap``-able.
 
     Example:
-        >>> float(siegert_rate(15.0, 5.0, tau_m=20.0, V_th=20.0, V_reset=10.0, t_ref=2.0))  # doctest: +SKIP
-        ~ 6.7 Hz
+        >>> float(siegert_rate(15.0, 5.0, tau_m=20.0, V_th=20.0, V_reset=10.0, t_ref=2.0))  # Hz  # doctest: +ELLIPSIS
+        9.46...
     """
     for name, val in (("tau_m", tau_m), ("t_ref", t_ref)):
         positive_scalar(name, val, "ms", allow_zero=(name == "t_ref"))

@@ -20,10 +20,10 @@ import jax
 import jax.numpy as jnp
 import numpy as np
 
-from .._params import check_less, check_positive, param
+from .._params import Documented, check_less, check_positive, param
 
 
-class AbstractKernel(eqx.Module):
+class AbstractKernel(Documented):
     def init(self, n, dtype):
         return ()
 

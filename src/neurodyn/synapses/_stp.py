@@ -22,7 +22,7 @@ import equinox as eqx
 import jax
 import jax.numpy as jnp
 
-from .._params import check_positive, param
+from .._params import Documented, check_positive, param
 
 
 class STPState(eqx.Module):
@@ -30,7 +30,7 @@ class STPState(eqx.Module):
     x: jax.Array  #: available resources
 
 
-class TsodyksMarkram(eqx.Module):
+class TsodyksMarkram(Documented):
     """Tsodyks–Markram short-term plasticity of ``n`` presynaptic neurons.
 
     A depressing synapse has small ``tau_F`` and large ``tau_D``; a facilitating one the

@@ -58,7 +58,7 @@ class CurrentSynapse(_Synapse):
 
         syn = nd.synapses.CurrentSynapse(nd.synapses.Exponential(tau=2.0), name="ex")
         neuron = nd.neurons.AdEx.preset("tonic", n=1, parts=(syn,))
-        res = nd.simulate(neuron, 200.0, 0.1, inputs={"I": 0.0, "ex": nd.inputs.poisson(50.0, 100.0, n_sources=20)})
+        res = nd.simulate(neuron, 200.0, 0.1, inputs={"ex": nd.inputs.poisson(50.0, 100.0, n_sources=20)})
     """
 
     kernel: AbstractKernel = eqx.field(default_factory=Exponential)

@@ -1,0 +1,38 @@
+"""Units of recorded variables (NEST's conventions), for axis labels and result files."""
+
+from __future__ import annotations
+
+#: variables whose name fixes the unit (gating variables are dimensionless, "1")
+_BY_NAME = {"V_m": "mV", "V_d": "mV", "V": "mV", "U": "pA", "w": "pA", "I": "pA", "r": "Hz",
+            "m": "1", "h": "1", "n": "1"}
+
+
+def name_unit(name: str) -> str:
+    """The unit a variable's name implies (``""`` when the name does not say)."""
+    base = name.rsplit(".", 1)[-1]
+    if base in _BY_NAME:
+        return _BY_NAME[base]
+    return "Hz" if base.startswith("r_") else ""
+
+
+def variable_unit(model, name: str) -> str:
+    """The unit of the recorded variable ``name`` of ``model``: network variables
+    (``"E.V_m"``) by their population's model, synaptic channels by their kind
+    (conductance nS, current pA, delta mV), everything else by :func:`name_unit`."""
+    from .synapses._kernels import Delta
+
+    populations = getattr(model, "populations", None)
+    if isinstance(populations, dict) and "." in name and name.split(".", 1)[0] in populations:
+        pop, var = name.split(".", 1)
+        return variable_unit(getattr(populations[pop], "model", populations[pop]), var)
+    channels = getattr(model, "synapses", None)
+    if isinstance(channels, dict) and hasattr(model, "neuron"):  # WithSynapses: g_<channel>
+        if name.startswith("g_") and name[2:] in channels:
+            return "nS" if hasattr(channels[name[2:]], "E_rev") else "pA"
+        return variable_unit(model.neuron, name)
+    for part in getattr(model, "all_parts", ()):
+        if part.name == name:
+            if hasattr(part, "E_rev"):
+                return "nS"
+            return "mV" if isinstance(getattr(part, "kernel", None), Delta) else "pA"
+    return name_unit(name)
