@@ -199,8 +199,11 @@ def classify_brunel(times, indices, n, t_start, t_stop, dt=0.1):
       neuron, ``(var/mean - 1) / n``; at least 0.045 is synchronous irregular, slow (SI_slow);
     - otherwise asynchronous irregular (AI).
 
-    Measured at N_E = 4,000 over 900 ms, four seeds each: oscillation AI 0.09-0.15,
-    SI fast 0.46-0.72; slow synchrony AI 0.022-0.035, SI slow 0.057-0.088. Averaging over
+    Measured at N_E = 4,000 (J = 0.2 mV) over 900 ms, four seeds each: oscillation AI
+    0.09-0.15, SI fast 0.46-0.72; slow synchrony AI 0.022-0.035, SI slow 0.057-0.088. The
+    paper's network (N_E = 10,000, J = 0.1 mV), seeds 0-3: CV SR < 0.01, AI 0.37-0.40;
+    oscillation AI 0.05-0.12, SI fast 1.5-2.4 at 175 Hz; slow synchrony AI 0.015-0.018,
+    SI slow 0.054-0.064 over 900 ms (0.045-0.061 over 400 ms: analyse SI slow longer). Averaging over
     segments, rather than one periodogram peak, is what keeps the AI / SI-slow boundary
     stable across seeds. Returns ``(label, stats)``.
     """
