@@ -112,3 +112,118 @@ def test_set_overrides_and_bad_set(tmp_path):
     assert summary["populations"]["neurons"]["spike_count"] == 0
     bad = neurodyn("run", str(path), "--quiet", "--set", "model.n")
     assert bad.returncode == 2 and "--set: expected key=value" in bad.stderr
+
+
+# -- bundled configs by name, --version, python -m neurodyn (issue 14, item 14) ------------
+
+
+def test_version_and_python_m_neurodyn():
+    from neurodyn import __version__
+
+    proc = subprocess.run([sys.executable, "-m", "neurodyn", "--version"], capture_output=True, text=True)
+    assert proc.returncode == 0 and proc.stdout.strip() == f"neurodyn {__version__}", proc.stderr
+
+
+def test_configs_lists_every_bundled_config_with_its_description():
+    from neurodyn import configs
+
+    proc = neurodyn("configs")
+    assert proc.returncode == 0, proc.stderr
+    listed = {line.split()[0]: line.split(None, 1)[1] for line in proc.stdout.splitlines()[: len(configs.names())]}
+    assert set(listed) == {p.stem for p in DEMO.parent.glob("*.toml")} >= {"demo", "coba", "cuba", "brunel_ai"}
+    assert listed["brunel_ai"].startswith("Brunel (2000) network, Fig. 8C: asynchronous irregular")
+    shown = neurodyn("configs", "coba.toml")
+    assert shown.returncode == 0 and shown.stdout == (DEMO.parent / "coba.toml").read_text()
+
+
+def test_bundled_config_headers_give_commands_that_work():
+    """Each header's `neurodyn run NAME` names the config itself (it runs from any folder)."""
+    import re
+
+    for path in DEMO.parent.glob("*.toml"):
+        header = "".join(line for line in path.read_text().splitlines(True) if line.startswith("#"))
+        commands = re.findall(r"neurodyn run ([\w.]+)", header)
+        assert commands and all(c in (path.stem, path.name) for c in commands), (path.name, commands)
+        assert "src/" not in header
+
+
+def test_run_finds_bundled_configs_by_name_and_a_file_on_disk_wins(tmp_path):
+    args = ["--quiet", "--set", "simulation.duration=50", "--set", "network.n=500"]
+    for name in ("coba", "coba.toml"):
+        out = tmp_path / "out" / name
+        proc = neurodyn("run", name, "--out", str(out), *args, cwd=tmp_path)
+        assert proc.returncode == 0, proc.stderr
+        assert json.loads((out / "summary.json").read_text())["populations"]["E"]["n"] == 400
+    (tmp_path / "coba.toml").write_text(GOOD)  # a local file of that name
+    proc = neurodyn("run", "coba.toml", "--out", str(tmp_path / "out" / "local"), "--quiet", cwd=tmp_path)
+    assert proc.returncode == 0, proc.stderr
+    assert json.loads((tmp_path / "out" / "local" / "summary.json").read_text())["model"] == "LIF"
+    bad = neurodyn("run", "cobra", "--quiet", cwd=tmp_path)
+    assert bad.returncode == 2 and bad.stderr.strip() == (
+        "neurodyn: error: config: no such file or bundled config: 'cobra' (did you mean 'coba'?); "
+        "`neurodyn configs` lists the bundled ones"
+    )
+
+
+# -- statistics over the whole run, timing (items 13 and 17) -------------------------------
+
+
+def test_run_statistics_are_summarize_of_the_saved_spikes_and_timing_is_split(tmp_path):
+    import math
+
+    import neurodyn as nd
+    from neurodyn.analysis import SpikeTrains, summarize
+
+    proc = neurodyn("run", "coba", "--out", str(tmp_path), "--quiet", "--set", "simulation.duration=300",
+                    "--set", "network.n=1000")
+    assert proc.returncode == 0, proc.stderr
+    summary = json.loads((tmp_path / "summary.json").read_text())
+    expected = summarize(SpikeTrains.from_result(nd.load(tmp_path / "results.nc")), bin_size=5.0)
+    got = {k: v for k, v in summary["spike_statistics"].items() if k != "method"}
+
+    def close(a, b):
+        if isinstance(a, dict):
+            assert a.keys() == b.keys()
+            return all(close(a[k], b[k]) for k in a)
+        assert (a is None and b is None) or math.isclose(a, b, rel_tol=1e-9, abs_tol=1e-12), (a, b)
+        return True
+
+    close(expected, got)
+    timing = summary["wall_time_s"]
+    assert set(timing) == {"start_and_build", "simulation", "writing", "total"}
+    assert min(timing.values()) > 0
+    assert timing["total"] >= timing["start_and_build"] + timing["simulation"] + timing["writing"]
+    assert f"wall time: simulation {timing['simulation']:.2f} s, total " in proc.stdout
+
+
+# -- no JAX where none is needed (item 17) ----------------------------------------------------
+
+
+@pytest.mark.parametrize("argv", [["--help"], ["--version"], ["configs"], ["configs", "demo"], ["run", "--help"]])
+def test_cli_entry_does_not_import_jax(argv):
+    code = (
+        "import sys, contextlib, io\n"
+        "import neurodyn.cli\n"
+        "with contextlib.redirect_stdout(io.StringIO()):\n"
+        "    try:\n"
+        f"        neurodyn.cli.main({argv!r})\n"
+        "    except SystemExit:\n"
+        "        pass\n"
+        "print(sorted(m for m in sys.modules if m == 'jax' or m.startswith('jax.')))\n"
+    )
+    proc = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True)
+    assert proc.returncode == 0, proc.stderr
+    assert proc.stdout.strip() == "[]"
+
+
+def test_import_neurodyn_is_lazy_and_complete():
+    code = (
+        "import sys, neurodyn as nd\n"
+        "print('jax' in sys.modules)\n"
+        "print(nd.simulate.__module__, nd.Network.__name__, nd.neurons.LIF.__name__, 'jax' in sys.modules)\n"
+        "from neurodyn import Result, load, plot\n"
+        "print(all(hasattr(nd, name) for name in nd.__all__))\n"
+    )
+    proc = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True)
+    assert proc.returncode == 0, proc.stderr
+    assert proc.stdout.split("\n")[:3] == ["False", "neurodyn.engine._simulate Network LIF True", "True"]

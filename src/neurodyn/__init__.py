@@ -1,32 +1,43 @@
-"""neurodyn: dynamical-system models of neural networks on one JAX engine."""
+"""neurodyn: dynamical-system models of neural networks on one JAX engine.
+
+The submodules and the names below are imported on first use (PEP 562), so that
+``import neurodyn`` and the ``neurodyn`` command start without loading JAX until a
+model, an analysis or a figure is asked for.
+"""
 
 from ._cache import enable_compilation_cache as _enable_compilation_cache
 
+__version__ = "0.1.0"
+
 _enable_compilation_cache()
 
-from . import analysis as analysis  # noqa: E402
-from . import connectivity as connectivity  # noqa: E402
-from . import engine as engine  # noqa: E402
-from . import examples as examples  # noqa: E402
-from . import inputs as inputs  # noqa: E402
-from . import io as io  # noqa: E402
-from . import memory as memory  # noqa: E402
-from . import network as network  # noqa: E402
-from . import neurons as neurons  # noqa: E402
-from . import plot as plot  # noqa: E402
-from . import rate as rate  # noqa: E402
-from . import synapses as synapses  # noqa: E402
-from .engine import ODE as ODE  # noqa: E402
-from .engine import RK4 as RK4  # noqa: E402
-from .engine import Euler as Euler  # noqa: E402
-from .engine import EulerMaruyama as EulerMaruyama  # noqa: E402
-from .engine import ExponentialEuler as ExponentialEuler  # noqa: E402
-from .engine import Result as Result  # noqa: E402
-from .engine import SimulationError as SimulationError  # noqa: E402
-from .engine import load as load  # noqa: E402
-from .engine import simulate as simulate  # noqa: E402
-from .network import Network as Network  # noqa: E402
-from .network import Population as Population  # noqa: E402
-from .network import Projection as Projection  # noqa: E402
+#: Subpackages, imported when first accessed.
+_SUBMODULES = (
+    "analysis", "connectivity", "engine", "examples", "inputs", "io", "memory", "network",
+    "neurons", "plot", "rate", "synapses",
+)
+#: Re-exported names -> the subpackage that defines them.
+_EXPORTS = {
+    "ODE": "engine", "RK4": "engine", "Euler": "engine", "EulerMaruyama": "engine",
+    "ExponentialEuler": "engine", "Result": "engine", "SimulationError": "engine", "load": "engine",
+    "simulate": "engine", "Network": "network", "Population": "network", "Projection": "network",
+}
 
-__version__ = "0.1.0"
+__all__ = ["__version__", *_SUBMODULES, *_EXPORTS]
+
+
+def __getattr__(name: str):
+    import importlib
+
+    if name in _SUBMODULES:
+        value = importlib.import_module(f"{__name__}.{name}")
+    elif name in _EXPORTS:
+        value = getattr(importlib.import_module(f"{__name__}.{_EXPORTS[name]}"), name)
+    else:
+        raise AttributeError(f"module {__name__!r} has no attribute {name!r}")
+    globals()[name] = value  # later look-ups skip this function
+    return value
+
+
+def __dir__():
+    return sorted(set(globals()) | set(__all__))

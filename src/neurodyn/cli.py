@@ -1,18 +1,31 @@
 """The ``neurodyn`` command: turns config files into calls of the public API.
 
-    neurodyn run [CONFIG.toml] [--out DIR] [--set key=value ...]
+    neurodyn run [CONFIG] [--out DIR] [--set key=value ...]   # CONFIG: a file, or a bundled name
     neurodyn analyze RESULTS.nc [--out DIR] [--bin-size MS]
+    neurodyn configs [NAME]
     neurodyn models
+    neurodyn --version
+
+Memory stays bounded by the simulation's own: spike statistics are accumulated over the
+run one block of spikes at a time, and figures draw a bounded window. ``--help``,
+``--version`` and ``configs`` do not import JAX.
 """
 
 from __future__ import annotations
 
-import argparse
-import json
-import platform
-import sys
 import time
-from pathlib import Path
+
+_STARTED = time.perf_counter()  # the command's clock: imports, build, run and writing
+
+import argparse  # noqa: E402
+import json  # noqa: E402
+import platform  # noqa: E402
+import sys  # noqa: E402
+from pathlib import Path  # noqa: E402
+
+#: Figures draw at most this much of the end of a run, and this many neurons per population.
+FIGURE_WINDOW_MS = 1000.0
+FIGURE_MAX_NEURONS = 500
 
 
 def _versions() -> dict:
@@ -47,32 +60,90 @@ def _population_summary(res) -> dict:
     return out
 
 
-def _spike_statistics(res, bin_size: float = 5.0) -> dict | None:
-    """Spike-train summary statistics of every recorded population (None without spikes)."""
-    from .analysis import SpikeTrains, summarize
-
+def _spike_populations(res):
+    """``[(name, times, indices, n)]`` of every population, or None if spikes were not recorded."""
     if not res.populations or not all(p in res.spike_times for p in res.populations):
         return None
-    return summarize(SpikeTrains.from_result(res), bin_size=min(bin_size, res.duration))
+    out = []
+    for pop in res.populations:
+        s = res.spikes_of(pop)
+        out.append((pop, s.times, s.indices, int(s.n)))
+    return out
 
 
-def _figures(res, out: Path) -> list[str]:
-    from . import plot
+def _spike_statistics(pops, duration: float, bin_size: float = 5.0) -> dict | None:
+    """Spike-train statistics of every population over the whole run (None without spikes)."""
+    from .analysis._summary import summarize_events
 
-    written = []
-    figures = {}
-    if res.populations and all(p in res.spike_times for p in res.populations):
-        figures["raster.png"] = plot.raster(res)
-        figures["rate.png"] = plot.population_rate(res)  # bins that resolve oscillations
-    if res.traces:
-        figures["traces.png"] = plot.traces(res)
+    if pops is None:
+        return None
+    stats = summarize_events(pops, duration, bin_size=min(bin_size, duration))
+    stats["method"] = "whole run, accumulated one block of spikes at a time (exact; memory independent of duration)"
+    return stats
+
+
+def _window(pops, duration: float):
+    """SpikeTrains of the last ``FIGURE_WINDOW_MS`` of a run, at most ``FIGURE_MAX_NEURONS`` per population."""
+    import numpy as np
+
+    from .analysis import SpikeTrains
+
+    t0 = max(0.0, duration - FIGURE_WINDOW_MS)
+    times, units, ranges, offset = [], [], [], 0
+    for name, t, i, n in pops:
+        a = int(np.searchsorted(t, t0, side="left")) if len(t) else 0  # events are in time order
+        t, i = np.asarray(t[a:], dtype=np.float64), np.asarray(i[a:], dtype=np.int64)
+        keep = i < FIGURE_MAX_NEURONS
+        times.append(t[keep])
+        units.append(i[keep] + offset)
+        m = min(n, FIGURE_MAX_NEURONS)
+        ranges.append((name, offset, offset + m))
+        offset += m
+    return SpikeTrains.from_arrays(np.concatenate(times), np.concatenate(units), n_units=offset, t_start=t0,
+                                   t_stop=duration, populations=tuple(ranges))
+
+
+def _note_window(fig, st, duration: float, n_total: int) -> None:
+    """Say on a figure which part of the run it shows, when it is not all of it."""
+    if st.t_start > 0 or st.n_units < n_total:
+        ax = fig.axes[0]
+        shown = f"last {st.t_stop - st.t_start:g} ms of {duration:g} ms, {st.n_units} of {n_total} neurons"
+        ax.set_title("; ".join(filter(None, [shown, ax.get_title()])), fontsize="small")
+
+
+def _save_figures(figures: dict, out: Path, dpi: int = 120) -> list[str]:
     from ._files import atomic_path
 
     for name, fig in figures.items():
         with atomic_path(out / name) as tmp:
-            fig.savefig(tmp, dpi=120, format="png")
-        written.append(name)
-    return written
+            fig.savefig(tmp, dpi=dpi, format="png")
+    return list(figures)
+
+
+def _figures(res, pops, out: Path) -> list[str]:
+    """Raster and rate of the run's last window, traces; each from bounded data."""
+    from . import plot
+
+    figures = {}
+    if pops is not None:
+        st = _window(pops, res.duration)
+        n_total = sum(n for *_, n in pops)
+        figures["raster.png"] = plot.raster(st)
+        figures["rate.png"] = plot.psth(st)  # bins that resolve oscillations
+        for fig in figures.values():
+            _note_window(fig, st, res.duration, n_total)
+    if res.traces:
+        figures["traces.png"] = plot.traces(res)
+    return _save_figures(figures, out)
+
+
+def _config_path(name):
+    """A config file on disk, else a bundled config of that name; None runs the demo."""
+    if name is None or Path(name).exists() or Path(name).name != name:
+        return name  # a missing path is reported by the config reader
+    from . import configs
+
+    return configs.path(name)
 
 
 def cmd_run(args) -> int:
@@ -82,7 +153,7 @@ def cmd_run(args) -> int:
     from .engine import simulate
     from .io._config import load_config
 
-    spec = load_config(args.config, args.set)
+    spec = load_config(_config_path(args.config), args.set)
     out = Path(args.out)
     print(f"neurodyn: {type(spec.model).__name__}, {spec.duration:g} ms at dt = {spec.dt:g} ms -> {out}/", file=sys.stderr)
     started = time.perf_counter()
@@ -97,24 +168,33 @@ def cmd_run(args) -> int:
         solver=spec.solver,
         progress=not args.quiet,
     )
-    wall = time.perf_counter() - started
+    simulated = time.perf_counter()
     res.save(out / "results.nc", config=spec.config, seed=spec.seed)
+    pops = _spike_populations(res)
     summary = {
         "model": type(spec.model).__name__,
         "duration_ms": spec.duration,
         "dt_ms": spec.dt,
         "seed": spec.seed,
-        "wall_time_s": wall,
         "populations": _population_summary(res),
-        "spike_statistics": _spike_statistics(res),
+        "spike_statistics": _spike_statistics(pops, res.duration),
         "versions": _versions(),
         "config": spec.config,
     }
-    figures = _figures(res, out)
+    figures = _figures(res, pops, out)
+    timing = {
+        "start_and_build": started - _STARTED,  # imports, config, network construction
+        "simulation": simulated - started,  # compilation and the time loop
+        "writing": time.perf_counter() - simulated,  # results.nc, statistics, figures
+    }
+    timing["total"] = time.perf_counter() - _STARTED
+    summary["wall_time_s"] = timing
     write_text(out / "summary.json", json.dumps(summary, indent=2, default=str))
     for pop, stats in summary["populations"].items():
         print(f"{pop}: {stats['n']} neurons, {stats['spike_count']} spikes, mean rate {stats['mean_rate_hz']:.2f} Hz")
-    print(f"wall time {wall:.2f} s; wrote results.nc, summary.json{''.join(', ' + f for f in figures)}")
+    print(f"wall time: simulation {timing['simulation']:.2f} s, total {time.perf_counter() - _STARTED:.2f} s "
+          f"(start and build {timing['start_and_build']:.2f} s, writing {timing['writing']:.2f} s)")
+    print(f"wrote results.nc, summary.json{''.join(', ' + f for f in figures)}")
     return 0
 
 
@@ -130,30 +210,61 @@ def _print_statistics(stats: dict, name: str = "all") -> None:
     )
 
 
+
+
+def _file_spikes(ds):
+    """``[(name, times, indices, n)]`` of a results file opened lazily: slices are read on demand."""
+    pops = [p for p in str(ds.attrs.get("populations", "")).split(",") if p]
+    sizes = [int(n) for n in str(ds.attrs.get("sizes", "")).split(",") if n]
+    out = []
+    for name, n in zip(pops, sizes):
+        if f"{name}.spike_time" not in ds:
+            return None
+        out.append((name, ds[f"{name}.spike_time"].variable, ds[f"{name}.spike_index"].variable, n))
+    return out or None
+
+
 def cmd_analyze(args) -> int:
-    from ._files import atomic_path, write_text
-    from .analysis import SpikeTrains, summarize
-    from .engine import load
+    import xarray as xr
+
+    from ._files import write_text
     from .plot import summary as summary_figure
 
     path = Path(args.results)
     if not path.exists():
         raise FileNotFoundError(f"results file not found: {path}")
-    res = load(path)
-    if not res.populations or not all(p in res.spike_times for p in res.populations):
-        raise ValueError(f"{path} holds no recorded spikes; record 'spikes' to analyse spike trains")
-    st = SpikeTrains.from_result(res)
-    stats = summarize(st, bin_size=min(args.bin_size, res.duration))
+    with xr.open_dataset(path, engine="h5netcdf") as ds:  # lazily: spikes are read a block at a time
+        duration = float(ds.attrs["duration"])
+        pops = _file_spikes(ds)
+        if pops is None:
+            raise ValueError(f"{path} holds no recorded spikes; record 'spikes' to analyse spike trains")
+        bin_size = min(args.bin_size, duration)
+        stats = _spike_statistics(pops, duration, bin_size)
+        st = _window([(name, t, i, n) for name, t, i, n in pops], duration)
     out = Path(args.out) if args.out else path.parent
     out.mkdir(parents=True, exist_ok=True)
     write_text(out / "spike_statistics.json", json.dumps(stats, indent=2))
-    fig = summary_figure(st, bin_size=min(args.bin_size, res.duration))
-    with atomic_path(out / "spike_summary.png") as tmp:
-        fig.savefig(tmp, dpi=110, format="png")
+    fig = summary_figure(st, bin_size=min(bin_size, st.duration))
+    _note_window(fig, st, duration, sum(n for *_, n in pops))
+    _save_figures({"spike_summary.png": fig}, out, dpi=110)
     _print_statistics(stats)
     for name, sub in (stats.get("populations") or {}).items():
         _print_statistics(sub, name)
     print(f"wrote {out / 'spike_statistics.json'}, {out / 'spike_summary.png'}")
+    return 0
+
+
+def cmd_configs(args) -> int:
+    from . import configs
+
+    if args.name:
+        sys.stdout.write(configs.path(args.name).read_text())
+        return 0
+    names = configs.names()
+    width = max(map(len, names))
+    for name in names:
+        print(f"{name:<{width}}  {configs.describe(name)}")
+    print("\nrun one with `neurodyn run NAME`; print one to edit with `neurodyn configs NAME > my.toml`")
     return 0
 
 
@@ -185,11 +296,21 @@ def cmd_models(args) -> int:
     return 0
 
 
+def _simulation_error() -> type:
+    """``SimulationError`` once the engine is loaded (only it raises one); JAX stays unloaded until then."""
+    engine = sys.modules.get(f"{__package__}.engine")
+    return engine.SimulationError if engine is not None else type("_NotRaised", (Exception,), {})
+
+
 def main(argv=None) -> int:
+    from . import __version__
+
     parser = argparse.ArgumentParser(prog="neurodyn", description="Simulate neural network models described by TOML files.")
+    parser.add_argument("--version", action="version", version=f"neurodyn {__version__}")
     sub = parser.add_subparsers(dest="command", required=True)
-    run = sub.add_parser("run", help="run a config file (the bundled demo when none is given)")
-    run.add_argument("config", nargs="?", default=None, help="TOML file describing model, inputs and simulation")
+    run = sub.add_parser("run", help="run a config file or a bundled config by name (the demo when none is given)")
+    run.add_argument("config", nargs="?", default=None,
+                     help="TOML file describing model, inputs and simulation, or a bundled config's name (see `neurodyn configs`)")
     run.add_argument("--out", default="results", help="output folder (default: results)")
     run.add_argument("--set", action="append", default=[], metavar="KEY=VALUE", help="override a config value, e.g. model.tau_m=15")
     run.add_argument("--quiet", action="store_true", help="no progress bar")
@@ -201,13 +322,14 @@ def main(argv=None) -> int:
     analyze.set_defaults(fn=cmd_analyze)
     models = sub.add_parser("models", help="list models with their parameters, units and defaults")
     models.set_defaults(fn=cmd_models)
+    configs = sub.add_parser("configs", help="list the bundled configs, or print one (`neurodyn configs coba > my.toml`)")
+    configs.add_argument("name", nargs="?", default=None, help="a bundled config to print")
+    configs.set_defaults(fn=cmd_configs)
     args = parser.parse_args(argv)
-
-    from .engine import SimulationError
 
     try:
         return args.fn(args)
-    except SimulationError as exc:
+    except _simulation_error() as exc:
         print(f"neurodyn: error: {exc}", file=sys.stderr)
         return 3
     except (ValueError, TypeError, KeyError, FileNotFoundError, ImportError) as exc:

@@ -46,6 +46,16 @@ def n_bins_of(bin_size: float, t0: float, t1: float, name: str = "bin_size") -> 
     return max(int(_round_bins((t1 - t0) / bin_size)), 1)
 
 
+def bins_of(times, t0: float, bin_size: float) -> np.ndarray:
+    """Bin of each time (int64) on the grid ``t0 + k * bin_size``, under the module convention."""
+    x = np.asarray(times, dtype=np.float64) - t0
+    x *= 1.0 / float(bin_size)
+    b = np.floor(x)
+    x -= b
+    b += x >= 1.0 - _TOLERANCE  # a quotient within 1e-8 below an integer rounds up
+    return b.astype(np.int64)
+
+
 def bin_index(st: SpikeTrains, bin_size: float, t_start=None, t_stop=None, name: str = "bin_size"):
     """Bin of every spike under the module convention.
 
@@ -57,15 +67,10 @@ def bin_index(st: SpikeTrains, bin_size: float, t_start=None, t_stop=None, name:
     t0, t1 = check_window(st, t_start, t_stop)
     n_bins = n_bins_of(bin_size, t0, t1, name)
     times = st.times
-    x = times - t0
-    x *= 1.0 / float(bin_size)
-    b = np.floor(x)
-    x -= b
-    b += x >= 1.0 - _TOLERANCE  # a quotient within 1e-8 below an integer rounds up
+    b = bins_of(times, t0, bin_size)
     keep = b < n_bins
     if t0 > st.t_start or t1 < st.t_stop:
         keep &= (times >= t0) & (times <= t1)
-    b = b.astype(np.int64)
     if keep.all():
         keep = None
     return keep, b, n_bins, t0
