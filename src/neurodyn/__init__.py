@@ -22,6 +22,7 @@ from .engine import Euler as Euler  # noqa: E402
 from .engine import EulerMaruyama as EulerMaruyama  # noqa: E402
 from .engine import ExponentialEuler as ExponentialEuler  # noqa: E402
 from .engine import Result as Result  # noqa: E402
+from .engine import ResultFileError as ResultFileError  # noqa: E402
 from .engine import SimulationError as SimulationError  # noqa: E402
 from .engine import load as load  # noqa: E402
 from .engine import simulate as simulate  # noqa: E402
