@@ -78,8 +78,8 @@ def _check_private(st: os.stat_result, what: str) -> None:
         raise UnsafeCacheError(f"{what} is writable by group or others (mode {stat.S_IMODE(st.st_mode):04o})")
 
 
-def _open_cache() -> int:
-    """Create the cache folder (``0700``) if needed, check it and the folders above it; its fd."""
+def _open_cache() -> tuple[int, Path]:
+    """Create the cache folder (``0700``) if needed, check it and the folders above it; its fd, path."""
     path = Path(os.path.realpath(_cache_dir()))
     for folder in (*reversed(path.parents), path):
         try:
@@ -100,7 +100,7 @@ def _open_cache() -> int:
     if (opened.st_ino, opened.st_dev) != (st.st_ino, st.st_dev):
         os.close(fd)
         raise UnsafeCacheError(f"kernel cache folder {path} changed while it was checked")
-    return fd
+    return fd, path
 
 
 def _cpu_id() -> bytes:
@@ -146,13 +146,13 @@ def _write_new(dir_fd: int, name: str, data: bytes, mode: int) -> None:
         raise
 
 
-def _compile(name: str, dir_fd: int, lib: str) -> None:
-    """Compile kernel ``name`` into a private folder, then store the library and its SHA-256."""
+def _compile(name: str, cache: Path, dir_fd: int, lib: str) -> None:
+    """Compile kernel ``name`` in a private folder of the checked cache, then store it and its SHA-256."""
     compiler = os.environ.get("CXX") or shutil.which("g++") or shutil.which("c++") or shutil.which("clang++")
     if compiler is None:
         raise RuntimeError("no C++ compiler found (g++, c++ or clang++)")
     source = Path(__file__).with_name(f"{name}.cc")
-    with tempfile.TemporaryDirectory(prefix="neurodyn-build-") as build:  # mkdtemp: 0700, this user's
+    with tempfile.TemporaryDirectory(prefix=".build-", dir=cache) as build:  # mkdtemp: 0700, this user's
         out = os.path.join(build, lib)
         proc = _build(compiler, name, source, out, native=True)
         if proc.returncode != 0:  # a compiler without -march=native
@@ -225,7 +225,7 @@ def _warn_once(message: str) -> None:
 
 def _load(name: str) -> tuple[ctypes.CDLL, int]:
     """Load kernel ``name`` from the cache, compiling it first when no verified library is there."""
-    dir_fd = _open_cache()
+    dir_fd, cache = _open_cache()
     try:
         lib = _lib_name(name)
         found = _read_verified(dir_fd, lib)
@@ -233,7 +233,7 @@ def _load(name: str) -> tuple[ctypes.CDLL, int]:
             _warn_once(f"the cached {name} kernel ({lib}) does not match the SHA-256 recorded when it was "
                        "compiled; compiling it again")
         if isinstance(found, str):
-            _compile(name, dir_fd, lib)
+            _compile(name, cache, dir_fd, lib)
             found = _read_verified(dir_fd, lib)
             if isinstance(found, str):
                 raise UnsafeCacheError(f"kernel cache file {lib} changed between compiling and loading it")
