@@ -137,12 +137,7 @@ def test_analyze_refuses_three_billion_samples_in_a_small_file_without_allocatin
 
     path = _result_file(tmp_path / "bomb.nc", n_time=3, n_neurons=10**9, build=build)
     assert path.stat().st_size < 20_000
-    # the command runs with its address space capped at 3 GiB: reading the 12 GB would fail
-    code = ("import resource, sys; resource.setrlimit(resource.RLIMIT_AS, (3 << 30, 3 << 30)); "
-            "from neurodyn.cli import main; sys.exit(main(['analyze', sys.argv[1]]))")
-    env = {**os.environ, "PYTHONPATH": str(SRC), "JAX_PLATFORMS": "cpu", "NEURODYN_NO_KERNEL": "1"}
-    proc = subprocess.run([sys.executable, "-c", code, str(path)], capture_output=True, text=True, env=env,
-                          timeout=300)
+    proc = _analyze_in_subprocess(path)  # address space capped at 3 GiB: reading the 12 GB would fail
     assert proc.returncode == 2, proc.stderr
     assert proc.stderr.count("\n") == 1 and proc.stderr.startswith(f"neurodyn: error: {path}: variable "), proc.stderr
     assert "declares" in proc.stderr and "on disk" in proc.stderr
@@ -187,6 +182,30 @@ def test_truncated_result_is_refused(saved, tmp_path):
     cut.write_bytes(path.read_bytes()[: path.stat().st_size // 2])
     with pytest.raises(nd.ResultFileError, match=r"cut\.nc is not a neurodyn result: not a readable NetCDF4/HDF5 file"):
         nd.load(cut)
+
+
+def _analyze_in_subprocess(path, memory_limit=3 << 30, timeout=120):
+    """`neurodyn analyze path` in a child process, its address space capped (a hang or a huge
+    allocation there cannot take the test session down with it)."""
+    code = ("import resource, sys; resource.setrlimit(resource.RLIMIT_AS, (%d, %d)); "
+            "from neurodyn.cli import main; sys.exit(main(['analyze', sys.argv[1]]))") % (memory_limit, memory_limit)
+    env = {**os.environ, "PYTHONPATH": str(SRC), "JAX_PLATFORMS": "cpu", "NEURODYN_NO_KERNEL": "1"}
+    return subprocess.run([sys.executable, "-c", code, str(path)], capture_output=True, text=True, env=env,
+                          timeout=timeout)
+
+
+def test_damaged_global_heap_is_refused_instead_of_hanging(saved, tmp_path):
+    # a zeroed object header in the heap holding the file's strings: libhdf5 loops forever on it
+    _, path = saved
+    raw = bytearray(path.read_bytes())
+    heap = raw.find(b"GCOL\x01\x00\x00\x00")
+    assert heap > 0
+    raw[heap + 16:heap + 32] = bytes(16)
+    bad = tmp_path / "heap.nc"
+    bad.write_bytes(bytes(raw))
+    proc = _analyze_in_subprocess(bad, timeout=60)
+    assert proc.returncode == 2, proc.stderr
+    assert proc.stderr == f"neurodyn: error: {bad}: damaged HDF5 global heap at byte {heap}; refusing to read it\n"
 
 
 def test_highly_compressed_genuine_result_still_loads(tmp_path):

@@ -56,6 +56,7 @@ def open_result(path):
             on_disk = os.path.getsize(path)
         try:
             check(f, path, on_disk)
+            _check_global_heaps(f, path)
             ds = xr.open_dataset(xr.backends.H5NetCDFStore(h5netcdf.File(f, "r")))
         except ResultFileError:
             raise
@@ -122,6 +123,38 @@ def check(f, path, on_disk: int) -> None:
     if missing:
         raise ResultFileError(f"{path} is not a neurodyn result (no {', '.join(missing)}); expected a file "
                               "written by 'neurodyn run' or Result.save")
+
+
+def _check_global_heaps(f, path) -> None:
+    """Refuse global heap collections whose objects do not tile them.
+
+    Variable-length values (strings, NetCDF's dimension lists) live in global heap
+    collections, and libhdf5 (2.0 included) loops forever on one whose free-space object
+    has size 0 or whose objects run past its end: one flipped or zeroed byte in a genuine
+    result. Collections are found by their signature and size field in the raw file.
+    """
+    import mmap
+
+    size_len = f.id.get_create_plist().get_sizes()[1]  # bytes of a "length" field in this file
+    header = 8 + size_len  # an object: index (2), references (2), reserved (4), size
+    with os.fdopen(os.dup(f.id.get_vfd_handle()), "rb") as fh:
+        if os.fstat(fh.fileno()).st_size == 0:
+            return
+        with mmap.mmap(fh.fileno(), 0, access=mmap.ACCESS_READ) as raw:
+            at = raw.find(b"GCOL\x01\x00\x00\x00")
+            while at >= 0:
+                end = at + int.from_bytes(raw[at + 8:at + 8 + size_len], "little")
+                p = at + 8 + size_len
+                while end <= len(raw) and p + header <= end:  # a shorter tail is free space
+                    index = int.from_bytes(raw[p:p + 2], "little")
+                    size = int.from_bytes(raw[p + 8:p + header], "little")
+                    need = size if index == 0 else header + (size + 7) // 8 * 8
+                    if need < header or p + need > end:
+                        break
+                    p += need
+                if end > len(raw) or p + header <= end:
+                    raise ResultFileError(f"{path}: damaged HDF5 global heap at byte {at}; refusing to read it")
+                at = raw.find(b"GCOL\x01\x00\x00\x00", at + 8)
 
 
 def _phony(obj) -> bool:
