@@ -225,15 +225,14 @@ def _file_spikes(ds):
 
 
 def cmd_analyze(args) -> int:
-    import xarray as xr
-
     from ._files import write_text
+    from .engine._result_file import open_result
     from .plot import summary as summary_figure
 
     path = Path(args.results)
     if not path.exists():
         raise FileNotFoundError(f"results file not found: {path}")
-    with xr.open_dataset(path, engine="h5netcdf") as ds:  # lazily: spikes are read a block at a time
+    with open_result(path) as ds:  # checked, then lazily: spikes are read a block at a time
         duration = float(ds.attrs["duration"])
         pops = _file_spikes(ds)
         if pops is None:

@@ -13,6 +13,7 @@ import numpy as np
 from .._files import atomic_path
 from .._units import name_unit
 from ._record import Spikes, unpack_events
+from ._result_file import ResultFileError, open_result
 
 
 class Result(eqx.Module):
@@ -176,14 +177,25 @@ class Result(eqx.Module):
 
 
 def load(path) -> Result:
-    """Read a result written by :meth:`Result.save`."""
-    import xarray as xr
+    """Read a result written by :meth:`Result.save`.
 
+    Raises :class:`ResultFileError` (a ``ValueError``) for a file that is not a neurodyn
+    result, is damaged, reads data from outside itself (HDF5 external storage, virtual
+    datasets, external links) or declares more data than it holds; nothing large is
+    allocated before those checks.
+    """
     path = Path(path)
     if not path.exists():
         raise FileNotFoundError(f"no result file at {path}")
-    with xr.open_dataset(path, engine="h5netcdf") as ds:
-        ds = ds.load()
+    with open_result(path) as ds:
+        try:
+            return _result_from(ds.load())
+        except (KeyError, ValueError, TypeError, IndexError, OSError) as exc:
+            raise ResultFileError(f"{path} is not a readable neurodyn result ({type(exc).__name__}: {exc})") from None
+
+
+def _result_from(ds) -> Result:
+    """The :class:`Result` a loaded dataset written by :meth:`Result.to_xarray` describes."""
     pops = [p for p in ds.attrs.get("populations", "").split(",") if p]
     sizes = [int(n) for n in str(ds.attrs.get("sizes", "")).split(",") if n]
     all_neurons = set(filter(None, str(ds.attrs.get("recorded_all", "")).split(",")))
