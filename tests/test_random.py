@@ -283,3 +283,27 @@ def test_poisson_per_element_means_and_vmap():
     batched = np.asarray(jax.vmap(lambda kk: poisson(kk, 2.0, (10,)))(keys))
     for i, kk in enumerate(keys):
         np.testing.assert_array_equal(batched[i], np.asarray(poisson(kk, 2.0, (10,))))
+
+
+@pytest.mark.skipif(not _native.available("population"), reason="no C++ compiler")
+@pytest.mark.usefixtures("on_cpu")
+def test_a_stream_is_not_resumed_with_other_kernels(tmp_path, monkeypatch):
+    # the fused LIF step agrees with the generic one only to float32 rounding: a stream
+    # written with it must not be continued without it (and the noise stream's identity
+    # is part of the signature); a model that does not use it resumes either way
+    from neurodyn.connectivity import ExpCurrent, WithSynapses
+
+    lif = nd.neurons.LIF(n=50, tau_m=20.0, C_m=250.0, E_L=-65.0, V_th=-50.0, V_reset=-65.0, t_ref=2.0)
+    fused = WithSynapses(lif, {"cur": ExpCurrent(tau=5.0)})
+    noise = nd.inputs.white_noise(300.0, mean=200.0)
+    run = lambda model, folder, **kw: nd.simulate(model, 40.0, 0.1, inputs=noise, key=jax.random.key(1), progress=False,
+                                                  chunk_steps=100, stream_to=tmp_path / folder, **kw)
+    run(fused, "fused")
+    run(lif, "plain")
+    monkeypatch.setitem(_native._state, "population", (False, "disabled by the test"))
+    with pytest.raises(ValueError, match=r"holds chunks of a different run \(.*noise stream or C\+\+ kernels in use differ\)"):
+        run(fused, "fused", resume=True)
+    assert run(lif, "plain", resume=True).spikes.times.size > 0
+    monkeypatch.setattr(_random, "STREAM", "another stream")
+    with pytest.raises(ValueError, match="different run"):
+        run(lif, "plain", resume=True)

@@ -19,6 +19,7 @@ import numpy as np
 from .. import inputs as _inputs
 from .._files import atomic_path, write_text
 from .._params import is_traced
+from . import _random
 from ._model import AbstractDynamics, AbstractModel, advance, variables
 from ._record import Spikes, check_neurons, pack, packed_width, parse_record, select, unpack_events, unpack_events_on_device
 from ._result import Result
@@ -277,8 +278,20 @@ def _atomic_savez(path: Path, **arrays):
         np.savez(fh, **arrays)
 
 
+def _numerics(model, drive, solver, key, dt) -> str:
+    """What a run's numbers depend on besides its arguments: the noise stream and backend,
+    and whether a population takes the fused C++ step (``_native/population.cc``, equal to
+    the generic step only to float32 rounding), as found in one traced step."""
+    state, in_state = jax.eval_shape(model.init_state, key), jax.eval_shape(drive.init_state, key)
+    carry = _Carry(state, in_state, jax.ShapeDtypeStruct((), jnp.int32), {})
+    plan = _Plan(dt, 1, 1, 1, (), (), (), (), False)
+    step = str(jax.make_jaxpr(lambda c: _one_step(model, drive, solver, key, plan, c))(carry))
+    return f"noise {_random.STREAM} on {jax.default_backend()}; fused population step: {'neurodyn_lif_exp_f32' in step}"
+
+
 def _signature(model, drive, key, plan: _Plan, solver) -> str:
     h = hashlib.sha256()
+    h.update(_numerics(model, drive, solver, key, plan.dt).encode())
     h.update(repr(plan).encode())
     h.update(repr(type(solver)).encode())
     for tree in (model, drive):
@@ -304,7 +317,8 @@ class _Stream:
             if info.get("signature") != signature:
                 raise ValueError(
                     f"stream_to: {self.folder} holds chunks of a different run "
-                    "(model, inputs, key or plan differ); use another folder or resume=False"
+                    "(model, inputs, key, plan, noise stream or C++ kernels in use differ); "
+                    "use another folder or resume=False"
                 )
             self.done = int(info["chunks_done"])
         elif meta.exists() and not resume:
@@ -360,8 +374,7 @@ def simulate(
         record_every: record traces every this many steps.
         key: ``jax.random`` key for the initial state, noise and stochastic inputs
             (default ``jax.random.key(0)``); the same key gives the same run on the same
-            platform (Gaussian noise comes from ``neurodyn.engine._random.normal``: a C++
-            Philox kernel on CPU, ``jax.random.normal`` elsewhere).
+            platform, with or without a C++ compiler (noise: ``neurodyn.engine._random``).
         progress: show a progress bar advancing per chunk.
         solver: override the model's default integrator.
         state: initial state (default ``model.init_state(key)``).
