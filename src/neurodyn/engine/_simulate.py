@@ -22,19 +22,11 @@ from .._params import is_traced
 from . import _random
 from ._model import AbstractDynamics, AbstractModel, advance, variables
 from ._record import Spikes, check_neurons, pack, packed_width, parse_record, select, unpack_events, unpack_events_on_device
-from ._result import Result
+from ._result import Result, SimulationError
 from ._solvers import AbstractSolver
 
 #: Device memory (bytes) that one chunk's recorded buffers may use.
 CHUNK_MEMORY = 64 * 2**20
-
-
-class SimulationError(FloatingPointError):
-    """A run produced NaN or infinity. ``partial`` holds the result up to the last finished chunk."""
-
-    def __init__(self, message: str, partial: Result | None = None):
-        super().__init__(message)
-        self.partial = partial
 
 
 # -- inputs ----------------------------------------------------------------
@@ -139,6 +131,7 @@ class _Plan:
     counted: tuple  # ((population, n), ...) whose spikes are counted in the loop
     populations: tuple  # ((population, n), ...) every spiking population
     masked: bool
+    track_nonfinite: bool = False  # keep the first step whose state is non-finite (runs under jit/vmap/grad)
 
     @property
     def chunk_steps(self):
@@ -188,8 +181,21 @@ def _spiking_populations(model, drive, solver, key, dt, carry) -> tuple:
     return found
 
 
+def _all_finite(state) -> jax.Array:
+    """Whether every float of ``state`` is finite: one dot product per leaf (XLA CPU reduces
+    a vector many times slower than it multiplies two; the scale keeps sums of finite
+    values from overflowing, while NaN or infinity always comes through)."""
+    finite = jnp.array(True)
+    for leaf in jax.tree.leaves(eqx.filter(state, eqx.is_inexact_array)):
+        x = jnp.ravel(leaf)
+        finite = finite & jnp.isfinite(jnp.dot(x, jnp.full(x.shape, 2.0**-20, x.dtype)))
+    return finite
+
+
 def _run(model, drive, solver, key, carry: _Carry, plan: _Plan, n_records: int):
-    """``n_records * every`` steps; returns (carry, traces, packed spikes, all-finite flag)."""
+    """``n_records * every`` steps; returns (carry, traces, packed spikes, all-finite flag),
+    or with ``plan.track_nonfinite`` in place of the flag the first step after which the
+    state was non-finite (-1: none)."""
 
     def step(c):
         return _one_step(model, drive, solver, key, plan, c)
@@ -207,21 +213,21 @@ def _run(model, drive, solver, key, carry: _Carry, plan: _Plan, n_records: int):
     else:
         guarded = step
 
-    def inner(c, _):
+    def inner(cf, _):
+        c, first = cf
         c, spikes = guarded(c)
-        return c, {p: pack(spikes[p]) for p, _ in plan.spiking}
+        if plan.track_nonfinite:
+            first = jnp.where((first < 0) & ~_all_finite(c.state), c.step, first)
+        return (c, first), {p: pack(spikes[p]) for p, _ in plan.spiking}
 
-    def outer(c, _):
-        rec = {name: select(model.read(c.state, name), neurons) for name, neurons in plan.traces}
-        c, packed = jax.lax.scan(inner, c, None, length=plan.every)
-        return c, (rec, packed)
+    def outer(cf, _):
+        rec = {name: select(model.read(cf[0].state, name), neurons) for name, neurons in plan.traces}
+        cf, packed = jax.lax.scan(inner, cf, None, length=plan.every)
+        return cf, (rec, packed)
 
-    carry, (traces, packed) = jax.lax.scan(outer, carry, None, length=n_records)
+    (carry, first), (traces, packed) = jax.lax.scan(outer, (carry, jnp.int32(-1)), None, length=n_records)
     packed = {p: v.reshape((-1, v.shape[-1])) for p, v in packed.items()}
-    finite = jnp.array(True)
-    for leaf in jax.tree.leaves(eqx.filter(carry.state, eqx.is_inexact_array)):
-        finite = finite & jnp.all(jnp.isfinite(leaf))
-    return carry, traces, packed, finite
+    return carry, traces, packed, (first if plan.track_nonfinite else _all_finite(carry.state))
 
 
 _run_jit = eqx.filter_jit(_run)
@@ -440,6 +446,7 @@ def simulate(
         counted=populations if (traced or not want_spikes) else (),
         populations=populations,
         masked=n_chunks * records_per_chunk * every != n_steps,
+        track_nonfinite=traced,
     )
     counts = {p: jnp.zeros((n,), jnp.int32) for p, n in plan.counted}
     carry = _Carry(state, in_state, jnp.asarray(0, jnp.int32), counts)
@@ -447,7 +454,7 @@ def simulate(
     if traced:
         if stream_to is not None:
             raise ValueError("stream_to cannot be used under jit/vmap/grad (the run is not on the host)")
-        carry, rec, packed, _ = _run(model, drive, solver, k_run, carry, plan, n_records_total)
+        carry, rec, packed, first_nonfinite = _run(model, drive, solver, k_run, carry, plan, n_records_total)
         return Result(
             t=jnp.arange(n_records_total) * (every * dt),
             traces=rec,
@@ -460,6 +467,7 @@ def simulate(
             recorded=plan.traces,
             duration=duration,
             dt=dt,
+            first_nonfinite=first_nonfinite,
         )
     return _run_eager(model, drive, solver, k_run, carry, plan, n_chunks, progress, stream_to, resume, duration)
 
