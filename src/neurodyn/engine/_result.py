@@ -25,7 +25,8 @@ class SimulationError(FloatingPointError):
 #: what a read inside jit/vmap/grad raises (equinox's error_if takes a fixed message)
 _NONFINITE = (
     "the state became non-finite (NaN or inf) during this run under jit/vmap/grad, so its spikes, "
-    "rates and traces are not valid; Result.first_nonfinite holds the step (per run of a batch); "
+    "rates and traces are not valid; return the Result itself from the transformation to read "
+    "first_nonfinite (the step, per run of a batch) and keep the runs where Result.finite holds; "
     "run it outside the transformation to see which variable, or reduce dt, check parameters and inputs"
 )
 
@@ -70,9 +71,10 @@ class Result(eqx.Module):
     @property
     def finite(self):
         """True when the state stayed finite (an array of flags for a batched result)."""
-        if self.first_nonfinite is None:
+        first = self.first_nonfinite
+        if first is None:
             return True
-        return self.first_nonfinite < 0 if isinstance(self.first_nonfinite, jax.core.Tracer) else np.asarray(self.first_nonfinite) < 0
+        return first < 0 if isinstance(first, jax.core.Tracer) else np.asarray(first) < 0
 
     def _valid(self, x):
         """``x`` read from this result: under a transformation, tied to a runtime error
@@ -86,12 +88,12 @@ class Result(eqx.Module):
         first = np.asarray(first)
         if (first >= 0).any():
             step = int(first[first >= 0].min())
-            where = ""
+            runs = ""
             if first.ndim:
-                runs = np.flatnonzero(first.ravel() >= 0)
-                where = f"run{'s' if runs.size > 1 else ''} {', '.join(map(str, runs[:10]))} of the batch: "
+                bad = np.flatnonzero(first.ravel() >= 0)
+                runs = f"run{'s' if bad.size > 1 else ''} {', '.join(map(str, bad[:10]))} of the batch: "
             raise SimulationError(
-                f"{where}the state became non-finite (NaN or inf) at t = {step * self.dt:.6g} ms (step {step}) "
+                f"{runs}the state became non-finite (NaN or inf) at t = {step * self.dt:.6g} ms (step {step}) "
                 "of this run under jit/vmap/grad, so its spikes, rates and traces are not valid; run it "
                 "outside the transformation to see which variable, or reduce dt, check parameters and inputs"
             )
