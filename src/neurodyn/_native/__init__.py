@@ -20,8 +20,8 @@ compiled again.
 
 Kernels (:data:`KERNELS`): ``propagate`` (event-driven synaptic propagation, used by
 :mod:`neurodyn.connectivity`; its JAX fallback gives identical results) and ``random``
-(the engine's Gaussian noise and uniforms, :mod:`neurodyn.engine._random`; falls back to
-``jax.random``); ``population`` (one fused step of LIF neurons with exponential synapses,
+(the engine's Gaussian noise and uniforms, :mod:`neurodyn.engine._random`, whose pure-JAX
+fallback gives the same bits); ``population`` (one fused step of LIF neurons with exponential synapses,
 :mod:`neurodyn.connectivity._fused`; falls back to the generic solver path).
 """
 

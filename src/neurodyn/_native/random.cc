@@ -6,7 +6,9 @@
 // Philox4x32-10 (Salmon et al. 2011, SC'11) of counter (j, 0, 0, 0); its four words go to
 // positions j, B + j, 2B + j and 3B + j, B = ceil(n / 4): as uniforms (top 24 bits), or as
 // two Box-Muller pairs. log, sin and cos are short polynomials written out below so that
-// the loops vectorise; tests/test_random.py holds a pure-JAX transcription.
+// the loops vectorise. neurodyn/engine/_random.py computes the same bits in pure JAX (the
+// fallback without a compiler): change both together, with -ffp-contract=off kept here
+// (tests/test_random.py checks them against each other and a NumPy transcription).
 #include <cstdint>
 #include <cstring>
 #include <cmath>

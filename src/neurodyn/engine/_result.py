@@ -8,12 +8,30 @@ from typing import Any
 
 import equinox as eqx
 import jax
+import jax.numpy as jnp
 import numpy as np
 
 from .._files import atomic_path
 from .._units import name_unit
 from ._record import Spikes, unpack_events
 from ._result_file import ResultFileError, open_result
+
+
+class SimulationError(FloatingPointError):
+    """A run produced NaN or infinity. ``partial`` holds the result up to the last finished chunk."""
+
+    def __init__(self, message: str, partial: "Result | None" = None):
+        super().__init__(message)
+        self.partial = partial
+
+
+#: what a read inside jit/vmap/grad raises (equinox's error_if takes a fixed message)
+_NONFINITE = (
+    "the state became non-finite (NaN or inf) during this run under jit/vmap/grad, so its spikes, "
+    "rates and traces are not valid; return the Result itself from the transformation to read "
+    "first_nonfinite (the step, per run of a batch) and keep the runs where Result.finite holds; "
+    "run it outside the transformation to see which variable, or reduce dt, check parameters and inputs"
+)
 
 
 class Result(eqx.Module):
@@ -24,14 +42,18 @@ class Result(eqx.Module):
     - ``traces[name]``: ``(n_records, n_recorded)``; network variables are named
       ``"population.variable"``;
     - spikes per population, as events (see :attr:`spikes`) and exact per-neuron counts;
-    - ``final_state``: the model state at ``t = duration`` (to continue a run).
+    - ``final_state``: the model state at ``t = duration`` (to continue a run);
+    - ``first_nonfinite``: for a run under ``jit``/``vmap``/``grad``, the step after which
+      the state first held NaN or infinity (-1: never; one per run of a batch); ``None``
+      for an eager run, which raises :class:`SimulationError` instead. Traces, spike
+      counts, rates and spikes of a non-finite run raise rather than return numbers.
 
     A ``Result`` is a PyTree: ``simulate`` under ``jax.vmap`` returns a batched one.
     """
 
     t: Any
-    traces: dict
-    spike_counts: dict
+    _traces: dict
+    _spike_counts: dict
     spike_times: dict
     spike_indices: dict
     spike_bits: dict
@@ -41,6 +63,55 @@ class Result(eqx.Module):
     duration: float = eqx.field(static=True)
     dt: float = eqx.field(static=True)
     units: tuple = eqx.field(static=True, default=())  # (trace name, unit) pairs
+    first_nonfinite: Any = None
+
+    def __init__(self, *, traces: dict, spike_counts: dict, **fields):
+        self._traces = traces
+        self._spike_counts = spike_counts
+        for name, value in fields.items():
+            setattr(self, name, value)
+
+    # -- validity ----------------------------------------------------------
+    @property
+    def finite(self):
+        """True when the state stayed finite (an array of flags for a batched result)."""
+        first = self.first_nonfinite
+        if first is None:
+            return True
+        return first < 0 if isinstance(first, jax.core.Tracer) else np.asarray(first) < 0
+
+    def _valid(self, x):
+        """``x`` read from this result: under a transformation, tied to a runtime error
+        if the state became non-finite; otherwise :class:`SimulationError` now."""
+        first = self.first_nonfinite
+        if first is None:
+            return x
+        if isinstance(first, jax.core.Tracer):
+            bad = jnp.any(first >= 0)
+            return jax.tree.map(lambda leaf: eqx.error_if(leaf, bad, _NONFINITE), x)
+        first = np.asarray(first)
+        if (first >= 0).any():
+            step = int(first[first >= 0].min())
+            runs = ""
+            if first.ndim:
+                bad = np.flatnonzero(first.ravel() >= 0)
+                runs = f"run{'s' if bad.size > 1 else ''} {', '.join(map(str, bad[:10]))} of the batch: "
+            raise SimulationError(
+                f"{runs}the state became non-finite (NaN or inf) at t = {step * self.dt:.6g} ms (step {step}) "
+                "of this run under jit/vmap/grad, so its spikes, rates and traces are not valid; run it "
+                "outside the transformation to see which variable, or reduce dt, check parameters and inputs"
+            )
+        return x
+
+    @property
+    def traces(self) -> dict:
+        """Recorded variables: name -> ``(n_records, n_recorded)``."""
+        return self._valid(self._traces)
+
+    @property
+    def spike_counts(self) -> dict:
+        """Spikes per neuron of each population (exact, also when events were not recorded)."""
+        return self._valid(self._spike_counts)
 
     # -- populations -------------------------------------------------------
     @property
@@ -68,8 +139,8 @@ class Result(eqx.Module):
         keep = lambda d: {k: v for k, v in d.items() if k == population}
         return Result(
             t=self.t,
-            traces={k[len(prefix):]: v for k, v in self.traces.items() if k.startswith(prefix)},
-            spike_counts=keep(self.spike_counts),
+            traces={k[len(prefix):]: v for k, v in self._traces.items() if k.startswith(prefix)},
+            spike_counts=keep(self._spike_counts),
             spike_times=keep(self.spike_times),
             spike_indices=keep(self.spike_indices),
             spike_bits=keep(self.spike_bits),
@@ -79,6 +150,7 @@ class Result(eqx.Module):
             duration=self.duration,
             dt=self.dt,
             units=tuple((k[len(prefix):], u) for k, u in self.units if k.startswith(prefix)),
+            first_nonfinite=self.first_nonfinite,
         )
 
     def unit(self, name: str) -> str:
@@ -94,6 +166,7 @@ class Result(eqx.Module):
     def spikes_of(self, population: str | None) -> Spikes:
         population = self._population(population)
         n = dict(self.sizes)[population]
+        self._valid(None)
         if population not in self.spike_times:
             raise ValueError(f"spikes of {population!r} were not recorded; add 'spikes' to record")
         times = self.spike_times[population]
@@ -111,7 +184,7 @@ class Result(eqx.Module):
     def rates(self, population: str | None = None):
         """Mean firing rate of each neuron over the run (Hz). Works on batched results."""
         population = self._population(population)
-        return self.spike_counts[population] / (self.duration * 1e-3)
+        return self._valid(self._spike_counts[population] / (self.duration * 1e-3))
 
     def population_rate(self, bin_size: float = 1.0, population: str | None = None):
         """Population rate in bins of ``bin_size`` ms: ``(bin_centres [ms], rate [Hz])``."""

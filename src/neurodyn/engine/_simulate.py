@@ -20,21 +20,14 @@ from .. import inputs as _inputs
 from .._files import atomic_path, write_text
 from .._params import is_traced
 from .._units import variable_unit
+from . import _random
 from ._model import AbstractDynamics, AbstractModel, advance, variables
 from ._record import Spikes, check_neurons, pack, packed_width, parse_record, select, unpack_events, unpack_events_on_device
-from ._result import Result
+from ._result import Result, SimulationError
 from ._solvers import AbstractSolver
 
 #: Device memory (bytes) that one chunk's recorded buffers may use.
 CHUNK_MEMORY = 64 * 2**20
-
-
-class SimulationError(FloatingPointError):
-    """A run produced NaN or infinity. ``partial`` holds the result up to the last finished chunk."""
-
-    def __init__(self, message: str, partial: Result | None = None):
-        super().__init__(message)
-        self.partial = partial
 
 
 # -- inputs ----------------------------------------------------------------
@@ -140,6 +133,7 @@ class _Plan:
     populations: tuple  # ((population, n), ...) every spiking population
     masked: bool
     units: tuple = ()  # ((trace name, unit), ...)
+    track_nonfinite: bool = False  # keep the first step whose state is non-finite (runs under jit/vmap/grad)
 
     @property
     def chunk_steps(self):
@@ -189,8 +183,21 @@ def _spiking_populations(model, drive, solver, key, dt, carry) -> tuple:
     return found
 
 
+def _all_finite(state, quick: bool = False) -> jax.Array:
+    """Whether every float of ``state`` is finite. ``quick``: from one plain sum per leaf,
+    for every step of a traced run: NaN and infinity always come through, and XLA CPU adds
+    a vector up several times faster than it reduces an elementwise test of it (finite
+    values sum to infinity only near float's limits, where no run survives)."""
+    finite = jnp.array(True)
+    for leaf in jax.tree.leaves(eqx.filter(state, eqx.is_inexact_array)):
+        finite = finite & (jnp.isfinite(jnp.sum(leaf)) if quick else jnp.all(jnp.isfinite(leaf)))
+    return finite
+
+
 def _run(model, drive, solver, key, carry: _Carry, plan: _Plan, n_records: int):
-    """``n_records * every`` steps; returns (carry, traces, packed spikes, all-finite flag)."""
+    """``n_records * every`` steps; returns (carry, traces, packed spikes, all-finite flag),
+    or with ``plan.track_nonfinite`` in place of the flag the first step after which the
+    state was non-finite (-1: none)."""
 
     def step(c):
         return _one_step(model, drive, solver, key, plan, c)
@@ -208,21 +215,21 @@ def _run(model, drive, solver, key, carry: _Carry, plan: _Plan, n_records: int):
     else:
         guarded = step
 
-    def inner(c, _):
+    def inner(cf, _):
+        c, first = cf
         c, spikes = guarded(c)
-        return c, {p: pack(spikes[p]) for p, _ in plan.spiking}
+        if plan.track_nonfinite:
+            first = jnp.where((first < 0) & ~_all_finite(c.state, quick=True), c.step, first)
+        return (c, first), {p: pack(spikes[p]) for p, _ in plan.spiking}
 
-    def outer(c, _):
-        rec = {name: select(model.read(c.state, name), neurons) for name, neurons in plan.traces}
-        c, packed = jax.lax.scan(inner, c, None, length=plan.every)
-        return c, (rec, packed)
+    def outer(cf, _):
+        rec = {name: select(model.read(cf[0].state, name), neurons) for name, neurons in plan.traces}
+        cf, packed = jax.lax.scan(inner, cf, None, length=plan.every)
+        return cf, (rec, packed)
 
-    carry, (traces, packed) = jax.lax.scan(outer, carry, None, length=n_records)
+    (carry, first), (traces, packed) = jax.lax.scan(outer, (carry, jnp.int32(-1)), None, length=n_records)
     packed = {p: v.reshape((-1, v.shape[-1])) for p, v in packed.items()}
-    finite = jnp.array(True)
-    for leaf in jax.tree.leaves(eqx.filter(carry.state, eqx.is_inexact_array)):
-        finite = finite & jnp.all(jnp.isfinite(leaf))
-    return carry, traces, packed, finite
+    return carry, traces, packed, (first if plan.track_nonfinite else _all_finite(carry.state))
 
 
 _run_jit = eqx.filter_jit(_run)
@@ -279,8 +286,20 @@ def _atomic_savez(path: Path, **arrays):
         np.savez(fh, **arrays)
 
 
+def _numerics(model, drive, solver, key, dt) -> str:
+    """What a run's numbers depend on besides its arguments: the noise stream and backend,
+    and whether a population takes the fused C++ step (``_native/population.cc``, equal to
+    the generic step only to float32 rounding), as found in one traced step."""
+    state, in_state = jax.eval_shape(model.init_state, key), jax.eval_shape(drive.init_state, key)
+    carry = _Carry(state, in_state, jax.ShapeDtypeStruct((), jnp.int32), {})
+    plan = _Plan(dt, 1, 1, 1, (), (), (), (), False)
+    step = str(jax.make_jaxpr(lambda c: _one_step(model, drive, solver, key, plan, c))(carry))
+    return f"noise {_random.STREAM} on {jax.default_backend()}; fused population step: {'neurodyn_lif_exp_f32' in step}"
+
+
 def _signature(model, drive, key, plan: _Plan, solver) -> str:
     h = hashlib.sha256()
+    h.update(_numerics(model, drive, solver, key, plan.dt).encode())
     h.update(repr(plan).encode())
     h.update(repr(type(solver)).encode())
     for tree in (model, drive):
@@ -306,7 +325,8 @@ class _Stream:
             if info.get("signature") != signature:
                 raise ValueError(
                     f"stream_to: {self.folder} holds chunks of a different run "
-                    "(model, inputs, key or plan differ); use another folder or resume=False"
+                    "(model, inputs, key, plan, noise stream or C++ kernels in use differ); "
+                    "use another folder or resume=False"
                 )
             self.done = int(info["chunks_done"])
         elif meta.exists() and not resume:
@@ -362,8 +382,7 @@ def simulate(
         record_every: record traces every this many steps.
         key: ``jax.random`` key for the initial state, noise and stochastic inputs
             (default ``jax.random.key(0)``); the same key gives the same run on the same
-            platform (Gaussian noise comes from ``neurodyn.engine._random.normal``: a C++
-            Philox kernel on CPU, ``jax.random.normal`` elsewhere).
+            platform, with or without a C++ compiler (noise: ``neurodyn.engine._random``).
         progress: show a progress bar advancing per chunk.
         solver: override the model's default integrator.
         state: initial state (default ``model.init_state(key)``).
@@ -430,6 +449,7 @@ def simulate(
         populations=populations,
         masked=n_chunks * records_per_chunk * every != n_steps,
         units=tuple((name, variable_unit(model, name)) for name in traces),
+        track_nonfinite=traced,
     )
     counts = {p: jnp.zeros((n,), jnp.int32) for p, n in plan.counted}
     carry = _Carry(state, in_state, jnp.asarray(0, jnp.int32), counts)
@@ -437,7 +457,7 @@ def simulate(
     if traced:
         if stream_to is not None:
             raise ValueError("stream_to cannot be used under jit/vmap/grad (the run is not on the host)")
-        carry, rec, packed, _ = _run(model, drive, solver, k_run, carry, plan, n_records_total)
+        carry, rec, packed, first_nonfinite = _run(model, drive, solver, k_run, carry, plan, n_records_total)
         return Result(
             t=jnp.arange(n_records_total) * (every * dt),
             traces=rec,
@@ -451,6 +471,7 @@ def simulate(
             duration=duration,
             dt=dt,
             units=plan.units,
+            first_nonfinite=first_nonfinite,
         )
     return _run_eager(model, drive, solver, k_run, carry, plan, n_chunks, progress, stream_to, resume, duration)
 
