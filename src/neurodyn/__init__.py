@@ -21,8 +21,10 @@ from .engine import RK4 as RK4  # noqa: E402
 from .engine import Euler as Euler  # noqa: E402
 from .engine import EulerMaruyama as EulerMaruyama  # noqa: E402
 from .engine import ExponentialEuler as ExponentialEuler  # noqa: E402
+from .engine import Continuation as Continuation  # noqa: E402
 from .engine import Result as Result  # noqa: E402
 from .engine import SimulationError as SimulationError  # noqa: E402
+from .engine import StreamError as StreamError  # noqa: E402
 from .engine import load as load  # noqa: E402
 from .engine import simulate as simulate  # noqa: E402
 from .network import Network as Network  # noqa: E402

@@ -13,15 +13,35 @@ from .._files import atomic_path
 from ._record import Spikes, unpack_events
 
 
+class Continuation(eqx.Module):
+    """Everything a run needs to go on where another stopped: ``simulate(model, ..., state=res)``
+    (or ``state=res.continuation``) continues ``res`` so that the two runs equal one long run.
+
+    - ``state``: the model state (``res.final_state``);
+    - ``inputs``: the inputs' own state (OU noise, Poisson counts), kept when the continued
+      run's inputs have the same structure;
+    - ``step``: the global step counter, so time ``t = step * dt`` and the per-step random
+      keys ``fold_in(key, step)`` go on from here;
+    - ``key``: the run's key, used when the continued run is given none.
+    """
+
+    state: Any
+    inputs: Any
+    step: Any
+    key: Any
+
+
 class Result(eqx.Module):
     """What ``simulate`` recorded.
 
     - ``t``: record times (ms), state sampled at the *start* of each recorded step
-      (``t = 0`` is the initial state);
+      (``t = t0`` is the initial state; ``t0 = 0`` unless the run continued another);
     - ``traces[name]``: ``(n_records, n_recorded)``; network variables are named
       ``"population.variable"``;
     - spikes per population, as events (see :attr:`spikes`) and exact per-neuron counts;
-    - ``final_state``: the model state at ``t = duration`` (to continue a run).
+    - ``final_state``: the model state at ``t = t0 + duration``;
+    - ``continuation``: model state, inputs' state, step counter and key, for
+      ``simulate(..., state=res)`` (``None`` for a result loaded from a file).
 
     A ``Result`` is a PyTree: ``simulate`` under ``jax.vmap`` returns a batched one.
     """
@@ -37,6 +57,8 @@ class Result(eqx.Module):
     recorded: tuple = eqx.field(static=True)
     duration: float = eqx.field(static=True)
     dt: float = eqx.field(static=True)
+    continuation: Continuation | None = None
+    t0: float = eqx.field(static=True, default=0.0)
 
     # -- populations -------------------------------------------------------
     @property
@@ -74,6 +96,8 @@ class Result(eqx.Module):
             recorded=tuple((k[len(prefix):], v) for k, v in self.recorded if k.startswith(prefix)),
             duration=self.duration,
             dt=self.dt,
+            continuation=self.continuation,
+            t0=self.t0,
         )
 
     # -- spikes ------------------------------------------------------------
@@ -95,7 +119,7 @@ class Result(eqx.Module):
                     f"spikes of a batched result (packed shape {bits.shape}): select one run first, "
                     "e.g. jax.tree.map(lambda x: x[0], res)"
                 )
-            times, indices = unpack_events(bits, 0, self.dt)
+            times, indices = unpack_events(bits, round(self.t0 / self.dt), self.dt)
             return Spikes(times, indices, n)
         return Spikes(np.asarray(times), np.asarray(self.spike_indices[population]), n)
 
@@ -109,9 +133,9 @@ class Result(eqx.Module):
         if bin_size <= 0 or bin_size > self.duration:
             raise ValueError(f"bin_size must be in (0, duration={self.duration}] ms, got {bin_size}")
         s = self.spikes_of(population)
-        edges = np.arange(0.0, self.duration + bin_size * 0.5, bin_size)
-        if edges[-1] < self.duration - 1e-9:
-            edges = np.append(edges, self.duration)
+        edges = self.t0 + np.arange(0.0, self.duration + bin_size * 0.5, bin_size)
+        if edges[-1] < self.t0 + self.duration - 1e-9:
+            edges = np.append(edges, self.t0 + self.duration)
         counts, _ = np.histogram(s.times, bins=edges)
         widths = np.diff(edges)
         return 0.5 * (edges[1:] + edges[:-1]), counts / (s.n * widths * 1e-3)
@@ -142,6 +166,7 @@ class Result(eqx.Module):
         ds.attrs.update(
             duration=self.duration,
             dt=self.dt,
+            t0=self.t0,
             populations=",".join(self.populations),
             sizes=",".join(str(n) for _, n in self.sizes),
             recorded_all=",".join(k for k, v in self.recorded if v is None),
@@ -189,4 +214,5 @@ def load(path) -> Result:
         recorded=tuple(recorded),
         duration=float(ds.attrs["duration"]),
         dt=float(ds.attrs["dt"]),
+        t0=float(ds.attrs.get("t0", 0.0)),
     )
