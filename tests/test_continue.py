@@ -194,3 +194,12 @@ def test_t0_survives_save_and_load(tmp_path):
     np.testing.assert_array_equal(back.t, res.t)
     centres, _ = back.population_rate(bin_size=5.0)
     np.testing.assert_allclose(centres, [32.5, 37.5, 42.5, 47.5])
+
+
+def test_analysis_and_plots_take_a_continued_result_on_its_own_window():
+    first = run(LIF, INPUTS["ou"], 50.0)
+    second = run(LIF, INPUTS["ou"], 50.0, state=first)
+    st = nd.analysis.SpikeTrains.from_result(second)
+    assert (st.t_start, st.t_stop) == (50.0, 100.0) and st.n_spikes == second.spikes.times.size > 0
+    fig = nd.plot.raster(second)
+    assert fig.axes[0].get_xlim() == (50.0, 100.0)

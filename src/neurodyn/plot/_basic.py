@@ -44,7 +44,7 @@ def raster(res, population: str | None = None, ax=None, max_neurons: int | None 
         keep = s.indices < n
         ax.scatter(s.times[keep], s.indices[keep] + offset, s=1.5, marker="|", color=f"C{k}", label=pop, linewidths=0.6)
         offset += n
-    ax.set_xlim(0, res.duration)
+    ax.set_xlim(res.t0, res.t0 + res.duration)
     ax.set_ylim(-0.5, max(offset, 1) - 0.5)
     ax.set_xlabel("time (ms)")
     ax.set_ylabel("neuron")
