@@ -203,3 +203,13 @@ def test_analysis_and_plots_take_a_continued_result_on_its_own_window():
     assert (st.t_start, st.t_stop) == (50.0, 100.0) and st.n_spikes == second.spikes.times.size > 0
     fig = nd.plot.raster(second)
     assert fig.axes[0].get_xlim() == (50.0, 100.0)
+
+
+def test_divergence_in_a_continued_run_is_reported_at_its_global_time():
+    model = nd.ODE(lambda t, y, u: y**2, jnp.array([0.5, 1.0]))  # element 1 blows up at t = 1
+    first = nd.simulate(model, 0.5, 0.001, solver=nd.Euler(), progress=False)
+    with pytest.raises(nd.SimulationError) as err:
+        nd.simulate(model, 2.0, 0.001, solver=nd.Euler(), state=first, chunk_steps=500, progress=False)
+    t_fail = float(str(err.value).split("at t = ")[1].split(" ms")[0])
+    assert 1.0 < t_fail < 1.2
+    assert err.value.partial.t0 == 0.5 and err.value.partial.t[0] == 0.5

@@ -399,7 +399,7 @@ class _Stream:
                         f"stream_to: chunk {c} of {self.folder} is damaged ({exc}); chunks before it are intact: "
                         f"resume='repair' keeps those {c} and recomputes from chunk {c}, resume=False starts over"
                     ) from None
-                warnings.warn(f"stream_to: chunk {c} of {self.folder} is damaged ({exc}); recomputing from it", stacklevel=4)
+                warnings.warn(f"stream_to: chunk {c} of {self.folder} is damaged ({exc}); recomputing from it", stacklevel=5)
                 return
             self.entries.append(entry)
             self.data.append(arrays[0])
