@@ -6,8 +6,8 @@ import equinox as eqx
 import jax
 import jax.numpy as jnp
 
-from .._params import check_less, check_nonnegative, param
-from ._base import SpikingNeuron, check_choice
+from .._params import check_choice, check_less, check_nonnegative, param
+from ._base import SpikingNeuron
 from ._lif import refractory_reset
 
 
