@@ -231,7 +231,7 @@ def new_with_checked_keywords(cls, *args, **kwargs):
 # -- units ------------------------------------------------------------------------------
 _NUMBER = r"[-+]?(?:\d+\.?\d*|\.\d+)(?:[eE][-+]?\d+)?"
 _UNIT_NAME = r"[^\W\d_]+(?:(?:\^|\*\*)[-+]?\d{1,2}(?:\.\d{1,3})?)?"
-_QUANTITY = re.compile(rf"^\s*({_NUMBER})\s*({_UNIT_NAME}(?:\s*[*/ ]\s*{_UNIT_NAME}){{0,5}})\s*$")
+_QUANTITY = re.compile(rf"^\s*({_NUMBER})\s*((?:1\s*/\s*)?{_UNIT_NAME}(?:\s*[*/ ]\s*{_UNIT_NAME}){{0,5}})\s*$")
 
 
 @functools.lru_cache(maxsize=1)

@@ -9,8 +9,10 @@ from __future__ import annotations
 
 import argparse
 import json
+import os
 import platform
 import sys
+import warnings
 import time
 from pathlib import Path
 
@@ -75,6 +77,42 @@ def _figures(res, out: Path) -> list[str]:
     return written
 
 
+def _check_writable(out: Path, probe_bytes: int = 1 << 16) -> None:
+    """Create ``out`` and write (then remove) a probe file in it, so that a file in the way,
+    a read-only folder or a full disk is reported before the simulation, not after it."""
+    if out.exists() and not out.is_dir():
+        raise ValueError(f"--out: expected a folder, got the existing file {out}")
+    probe = out / f".neurodyn-probe-{os.getpid()}"
+    try:
+        out.mkdir(parents=True, exist_ok=True)
+        with open(probe, "wb") as fh:
+            fh.write(bytes(probe_bytes))
+            fh.flush()
+            os.fsync(fh.fileno())
+    except OSError as exc:
+        raise ValueError(f"--out: cannot write into {out}: {exc.strerror or exc}") from None
+    finally:
+        try:
+            probe.unlink()
+        except OSError:
+            pass
+
+
+def _check_results_file(path: Path) -> None:
+    """``neurodyn analyze`` reads a results.nc (HDF5) file: say so for anything else."""
+    if not path.exists():
+        raise FileNotFoundError(f"results file not found: {path}")
+    if path.is_dir():
+        raise ValueError(f"results: {path} is a folder; expected the results.nc file written by neurodyn run")
+    try:
+        with open(path, "rb") as fh:
+            magic = fh.read(8)
+    except OSError as exc:
+        raise ValueError(f"results: cannot read {path}: {exc.strerror or exc}") from None
+    if magic != b"\x89HDF\r\n\x1a\n":
+        raise ValueError(f"results: {path} is not a results file (NetCDF/HDF5); expected the results.nc written by neurodyn run")
+
+
 def cmd_run(args) -> int:
     import jax
 
@@ -84,7 +122,9 @@ def cmd_run(args) -> int:
 
     spec = load_config(args.config, args.set)
     out = Path(args.out)
-    print(f"neurodyn: {type(spec.model).__name__}, {spec.duration:g} ms at dt = {spec.dt:g} ms -> {out}/", file=sys.stderr)
+    _check_writable(out)  # before the run, not after it
+    if not args.quiet:
+        print(f"neurodyn: {type(spec.model).__name__}, {spec.duration:g} ms at dt = {spec.dt:g} ms -> {out}/", file=sys.stderr)
     started = time.perf_counter()
     res = simulate(
         spec.model,
@@ -96,6 +136,7 @@ def cmd_run(args) -> int:
         key=jax.random.key(spec.seed),
         solver=spec.solver,
         progress=not args.quiet,
+        **spec.limits,
     )
     wall = time.perf_counter() - started
     res.save(out / "results.nc")
@@ -137,8 +178,7 @@ def cmd_analyze(args) -> int:
     from .plot import summary as summary_figure
 
     path = Path(args.results)
-    if not path.exists():
-        raise FileNotFoundError(f"results file not found: {path}")
+    _check_results_file(path)
     res = load(path)
     if not res.populations or not all(p in res.spike_times for p in res.populations):
         raise ValueError(f"{path} holds no recorded spikes; record 'spikes' to analyse spike trains")
@@ -178,7 +218,7 @@ def main(argv=None) -> int:
     run.add_argument("config", nargs="?", default=None, help="TOML file describing model, inputs and simulation")
     run.add_argument("--out", default="results", help="output folder (default: results)")
     run.add_argument("--set", action="append", default=[], metavar="KEY=VALUE", help="override a config value, e.g. model.tau_m=15")
-    run.add_argument("--quiet", action="store_true", help="no progress bar")
+    run.add_argument("--quiet", action="store_true", help="no progress bar or header line")
     run.set_defaults(fn=cmd_run)
     analyze = sub.add_parser("analyze", help="spike-train statistics and summary figure of a results file")
     analyze.add_argument("results", help="results.nc written by neurodyn run (or Result.save)")
@@ -192,19 +232,41 @@ def main(argv=None) -> int:
     from .engine import SimulationError
 
     try:
-        return args.fn(args)
+        with warnings.catch_warnings():
+            warnings.showwarning = _one_line_warning
+            return args.fn(args)
     except SimulationError as exc:
         print(f"neurodyn: error: {exc}", file=sys.stderr)
         return 3
-    except (ValueError, TypeError, KeyError, FileNotFoundError, ImportError) as exc:
-        message = str(exc).strip().splitlines()[0] if str(exc).strip() else type(exc).__name__
-        print(f"neurodyn: error: {message}", file=sys.stderr)
+    except (ValueError, TypeError, KeyError, OSError, ImportError, MemoryError) as exc:
+        print(f"neurodyn: error: {_one_line(exc)}", file=sys.stderr)
         return 2
     except BrokenPipeError:  # output piped into head & co.
         return 0
     except KeyboardInterrupt:
         print("neurodyn: interrupted", file=sys.stderr)
         return 130
+    except Exception as exc:  # noqa: BLE001 - a bug: one line, the traceback on request
+        if os.environ.get("NEURODYN_TRACEBACK"):
+            raise
+        print(f"neurodyn: internal error: {type(exc).__name__}: {_one_line(exc)} "
+              "(please report it; NEURODYN_TRACEBACK=1 shows the traceback)", file=sys.stderr)
+        return 1
+
+
+def _one_line(exc: BaseException) -> str:
+    text = str(exc).strip()
+    if isinstance(exc, MemoryError):
+        return f"not enough memory{': ' + text if text else ''}"
+    if isinstance(exc, OSError) and exc.strerror and getattr(exc, "filename", None):
+        return f"{exc.filename}: {exc.strerror}"
+    return text.splitlines()[0] if text else type(exc).__name__
+
+
+def _one_line_warning(message, category, filename, lineno, file=None, line=None):
+    """Warnings during a command: one line each, without the source line."""
+    text = str(message).strip().splitlines()
+    print(f"neurodyn: warning: {text[0] if text else category.__name__}", file=sys.stderr)
 
 
 if __name__ == "__main__":
