@@ -109,8 +109,13 @@ def check_finite(name: str, value, unit: str = "") -> None:
         raise ValueError(f"{name} must be finite{' (' + unit + ')' if unit else ''}, got {_fmt(bad)}")
 
 
-def check_positive(name: str, value, unit: str = "") -> None:
-    """Finite and > 0 (elementwise)."""
+def check_positive(name: str, value, unit: str = "", *, scalar: bool = False) -> None:
+    """Finite and > 0 (elementwise); ``scalar``: also a single number."""
+    if scalar and not is_traced(value):
+        v = _concrete(value)
+        if v is None or v.ndim != 0 or v.dtype.kind not in "iuf" or not np.isfinite(v) or not v > 0:
+            raise ValueError(f"{name} must be a finite number > 0{_unit(unit)}, got {value!r}")
+        return
     check_finite(name, value, unit)
     arr = _concrete(value)
     if arr is not None and not np.all(arr > 0):
