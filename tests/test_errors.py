@@ -196,8 +196,9 @@ def test_cli_messages_name_the_field(tmp_path, capsys):
         "neurodyn: error: model.tau_m: expected a number or a quantity in ms (e.g. '20 ms'), got 'twenty ms'")
     assert one_error(capsys, "run", str(path), *out, "--set", 'simulation.record=["spike"]') == (
         "neurodyn: error: simulation.record: unknown variable 'spike' (did you mean 'spikes'?)")
-    assert one_error(capsys, "run", str(path), *out, "--set", 'model.type="lif"').endswith("got 'lif' (did you mean 'LIF'?)")
-    assert one_error(capsys, "run", str(path), *out, "--set", "model.type=[1]").endswith("got [1]")  # was: unhashable type: 'list'
+    assert one_error(capsys, "run", str(path), *out, "--set", 'model.type="lif"').startswith("neurodyn: error: model.type: unknown model 'lif'; expected one of LIF, ")
+    assert one_error(capsys, "run", str(path), *out, "--set", 'model.type="lif"').endswith("WangBuzsaki (did you mean 'LIF'?)")
+    assert one_error(capsys, "run", str(path), *out, "--set", "model.type=[1]").startswith("neurodyn: error: model.type: unknown model [1]; expected one of LIF")  # was: unhashable type: 'list'
     assert one_error(capsys, "run", str(path), *out, "--set", "model.tau_m=[1.0, [2.0]]") == (
         "neurodyn: error: model.tau_m: expected a number or a flat list of numbers, got a nested list of uneven lengths")
     coba = config(tmp_path, COBA, "coba.toml")

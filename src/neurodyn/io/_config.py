@@ -213,12 +213,11 @@ def _in_unit(where: str, value, unit: str):
     return value
 
 
-def _name(where: str, value, options) -> str:
+def _name(where: str, value, options, what: str) -> str:
     """A name among ``options`` (model, input, network or solver type)."""
     if not isinstance(value, str) or value not in options:
-        found = "nothing" if value is None else repr(value)
         hint = _suggest(value, options) if isinstance(value, str) else ""
-        raise ConfigError(f"{where}: expected one of {', '.join(options)}, got {found}{hint}")
+        raise ConfigError(f"{where}: unknown {what} {value!r}; expected one of {', '.join(options)}{hint}")
     return value
 
 
@@ -231,7 +230,7 @@ def _model_units(cls) -> dict:
 def build_model(section: dict):
     if not isinstance(section, dict) or "type" not in section:
         raise ConfigError(f"model.type: expected the name of a model, one of {', '.join(MODELS)}; found nothing")
-    name = _name("model.type", section["type"], list(MODELS))
+    name = _name("model.type", section["type"], list(MODELS), "model")
     cls = MODELS[name]
     known = _parameter_names(cls)
     units = _model_units(cls)
@@ -254,7 +253,7 @@ def build_network(section: dict, dt: float):
     """A bundled reference network and its own inputs (dict population -> input)."""
     if not isinstance(section, dict):
         raise ConfigError(f"network: expected a [network] table, got {section!r}")
-    kind = _name("network.type", section.get("type"), NETWORKS)
+    kind = _name("network.type", section.get("type"), NETWORKS, "network")
     factory = _networks()[kind]
     known = [k for k in inspect.signature(factory).parameters if k != "dt"]
     kwargs = {k: v for k, v in section.items() if k != "type"}
@@ -296,18 +295,18 @@ def build_inputs(sections) -> list:
         where = f"input[{i}]"
         if not isinstance(section, dict):
             raise ConfigError(f"{where}: expected an [[input]] table, got {section!r}")
-        kind = _name(f"{where}.type", section.get("type"), list(INPUTS))
+        kind = _name(f"{where}.type", section.get("type"), list(INPUTS), "input")
         factory = INPUTS[kind]
         known = list(inspect.signature(factory).parameters)
         kwargs = {k: v for k, v in section.items() if k != "type"}
-        for key, param in inspect.signature(factory).parameters.items():
-            if param.default is param.empty and key not in kwargs:
-                raise ConfigError(f"{where}.{key}: required by a {kind} input; found nothing")
         for key in kwargs:
             if key not in known:
                 raise ConfigError(f"{where}.{key}: unknown parameter of {kind}{_suggest(key, known)}; expected one of {', '.join(known)}")
             if key in UNITS[kind]:
                 kwargs[key] = _in_unit(f"{where}.{key}", kwargs[key], UNITS[kind][key])
+        for key, param in inspect.signature(factory).parameters.items():
+            if param.default is param.empty and key not in kwargs:
+                raise ConfigError(f"{where}.{key}: required by a {kind} input; found nothing")
         try:
             built.append(factory(**kwargs))
         except (TypeError, ValueError) as exc:
@@ -389,7 +388,7 @@ def validate(config: dict) -> RunSpec:
                 raise ConfigError(f"simulation.record: unknown variable {name!r}{_suggest(name, ['spikes'])}")
     solver = sim.get("solver")
     if solver is not None:
-        solver = SOLVERS[_name("simulation.solver", solver, list(SOLVERS))]()
+        solver = SOLVERS[_name("simulation.solver", solver, list(SOLVERS), "solver")]()
     steps = round(duration / dt)
     if steps > limits.get("max_steps", MAX_STEPS):
         raise ConfigError(
