@@ -87,6 +87,10 @@ BAD_VALUES = [
         (GOOD, ["simulation.duration=1e30"], "simulation.duration: 1e+30 ms at dt = 0.1 ms is 1e+31 steps, more than max_steps = 1e+09"),
         (GOOD, ["simulation.dt=1e-30"], "is 1e+31 steps, more than max_steps = 1e+09; check the units (ms), or raise simulation.max_steps"),
         (GOOD, ["simulation.duration=inf"], "simulation.duration: must be > 0 ms and finite, found inf"),
+        (COBA, ['network.p="x"'], "network.p: expected a number, got 'x'"),  # was: '<=' not supported
+        (COBA, ['network.n="5"'], "in [3, 2147483647], got '5'"),  # was: unsupported operand type(s) for /
+        (COBA, ['network.w_e="x"'], "network.w_e: expected a number or a quantity in nS (e.g. '20 nS'), got 'x'"),
+        (COBA, ['network.w_e="1 mV"'], "network.w_e: expected a quantity in nS, got '1 mV' (mV cannot be converted to nS)"),
 ]
 
 

@@ -127,3 +127,11 @@ def test_cli_prints_the_warning_as_one_line(tmp_path, capsys):
     assert cli.main(["run", str(path), "--out", str(tmp_path / "o"), "--quiet"]) == 0
     err = capsys.readouterr().err.strip().splitlines()
     assert len(err) == 1 and err[0].startswith("neurodyn: warning: mean rate 4") and "ceiling" in err[0], err
+
+
+def test_saturated_network_population_warns_with_its_name():
+    from neurodyn.connectivity import ExpCurrent, WithSynapses
+
+    E = WithSynapses(nd.neurons.LIF(n=20, C_m=0.25, I_e=400.0), {"exc": ExpCurrent(tau=5.0)})
+    with pytest.warns(UserWarning, match=r"^population 'E': mean rate 4\d\d Hz is at the ceiling"):
+        nd.simulate(nd.Network({"E": E}), 50.0, 0.1, progress=False)

@@ -252,11 +252,12 @@ def to_unit(name: str, text: str, unit: str) -> float:
     Units are read by ``pint``; only ``<number> <unit expression>`` is accepted (no
     arithmetic), and the result must be finite.
     """
-    expected = f"a quantity in {unit}" if unit else "a dimensionless number"
+    expected = f"a quantity in {unit}" if unit else "a number without unit"
     match = _QUANTITY.match(text) if len(text) <= 64 else None
     if match is None:
-        example = f" (e.g. '20 {unit}')" if unit else ""
-        raise ValueError(f"{name}: expected a number or {expected}{example}, got {text!r}")
+        if not unit:
+            raise ValueError(f"{name}: expected a number, got {text!r}")
+        raise ValueError(f"{name}: expected a number or {expected} (e.g. '20 {unit}'), got {text!r}")
     import pint
 
     ureg = _registry()
