@@ -309,3 +309,11 @@ def test_valid_inputs_stay_valid(tmp_path):
     assert type(lif.n) is int and lif.n == 5
     assert nd.simulate(lif, 50.0, 0.1, progress=False).spike_counts["neurons"].shape == (5,)
     assert nd.neurons.AdEx(n=np.int32(2)).n == 2
+
+
+def test_izhikevich_without_recovery_runs_and_negative_rate_is_refused(tmp_path, capsys):
+    """Found by the fuzz run: ``a = 0`` divided by zero in the time-constant check."""
+    path = config(tmp_path, '[simulation]\nduration = 0.5\ndt = 0.1\n[model]\ntype = "Izhikevich"\nn = 1\na = 0.0\n')
+    assert cli.main(["run", str(path), "--out", str(tmp_path / "o"), "--quiet"]) == 0
+    with pytest.raises(ValueError, match=r"^a must be >= 0 1/ms, got -0.1$"):
+        nd.neurons.Izhikevich(n=1, a=-0.1)
