@@ -21,7 +21,7 @@ import numpy as np
 
 from .. import inputs as _inputs
 from .._files import write_bytes, write_text
-from .._params import is_traced
+from .._params import check_integer, check_key, is_traced, suggest
 from .._units import variable_unit
 from . import _random
 from ._model import AbstractDynamics, AbstractModel, advance, variables
@@ -31,6 +31,10 @@ from ._solvers import AbstractSolver
 
 #: Device memory (bytes) that one chunk's recorded buffers may use.
 CHUNK_MEMORY = 64 * 2**20
+
+#: Default limit on a run's step count (``simulate(..., max_steps=...)`` raises it, up to
+#: ``2**31 - 1``: the step counter is a 32-bit integer).
+MAX_STEPS = 10**9
 
 
 # -- inputs ----------------------------------------------------------------
@@ -485,6 +489,8 @@ def simulate(
     chunk_steps: int | None = None,
     stream_to=None,
     resume: bool | str = False,
+    max_steps: int = MAX_STEPS,
+    max_memory: int | None = None,
 ) -> Result:
     """Simulate ``model`` for ``duration`` ms with time step ``dt`` ms.
 
@@ -520,6 +526,14 @@ def simulate(
             damaged folder is refused, naming its first bad chunk), ``"repair"`` keeps the
             chunks before the first bad one and recomputes the rest, ``False`` starts over
             (the folder's chunks are removed).
+        max_steps: refuse runs of more steps than this (default ``MAX_STEPS``, 10⁹;
+            at most 2³¹ − 1): a unit slip such as ``duration=1e30`` fails at once.
+        max_memory: refuse runs whose estimated memory (state plus recorded traces) exceeds
+            this many bytes (default: the machine's physical memory).
+
+    Warns (``UserWarning``) when a spiking model fires no spike at all, or a population's
+    mean rate reaches the ceiling that refractoriness allows, ``1 / (t_ref + dt)``: both
+    usually mean a unit slip (``C_m=0.25`` meant as nF is 0.25 pF).
 
     Returns:
         a :class:`Result`. Under ``jit``/``vmap``/``grad`` the whole run is one
@@ -535,10 +549,10 @@ def simulate(
         raise TypeError(f"model must be a neurodyn model (AbstractModel), got {type(model).__name__}")
     duration, dt, n_steps = _check_times(duration, dt)
     _check_dt(model, dt)
-    if not isinstance(record_every, (int, np.integer)) or record_every < 1:
-        raise ValueError(f"record_every must be a positive integer number of steps, got {record_every!r}")
-    every = int(record_every)
+    every = _check_limits(model, n_steps, record_every, max_steps, max_memory)
     stream_to, resume = _check_stream_args(stream_to, resume)
+    if key is not None:
+        check_key("key", key)
     state, in_state, start, key = _check_start(state, t0, key, dt, n_steps)
     key = jax.random.key(0) if key is None else key
     if solver is None:
@@ -551,6 +565,8 @@ def simulate(
     _check_drive(drive, dt)
     if state is None:
         state = _init_state_jit(model, k_state)
+    else:
+        _check_state(model, state, k_state)
     fresh_inputs = _init_state_jit(drive, k_inputs)
     if in_state is None or not _same_structure(in_state, fresh_inputs):
         in_state = fresh_inputs  # nothing to continue: these inputs are not the previous run's
@@ -561,14 +577,17 @@ def simulate(
     continuous = [v for v in variables(state) if eqx.is_inexact_array(getattr(state, v, None))]
     traces, want_spikes = parse_record(record, continuous, bool(populations))
     for name, neurons in traces.items():
-        shape = jax.eval_shape(lambda s: model.read(s, name), state).shape
+        shape = _read_shape(model, state, name)
         check_neurons(name, neurons, shape)
 
     n_records_total = -(-n_steps // every)
     bytes_per_step = sum(packed_width(n) for _, n in populations) if want_spikes else 0
+    trace_bytes = 0  # per record
     for name, neurons in traces.items():
         size = np.prod(jax.eval_shape(lambda s: model.read(s, name), state).shape, dtype=int) if neurons is None else len(neurons)
         bytes_per_step += int(size) * 4 // every
+        trace_bytes += int(size) * 4
+    _check_memory(_state_bytes(state), trace_bytes * n_records_total, max_memory)
     traced = _inside_transformation() or is_traced((model, drive, key, state))
     records_per_chunk = n_records_total if traced else _chunk_records(n_records_total, every, bytes_per_step, chunk_steps)
     n_chunks = -(-n_records_total // records_per_chunk)
@@ -611,7 +630,9 @@ def simulate(
             continuation=Continuation(carry.state, carry.inputs, carry.step, key),
             t0=start * dt,
         )
-    return _run_eager(model, drive, solver, k_run, key, carry, start, plan, n_chunks, progress, stream_to, resume, duration)
+    res = _run_eager(model, drive, solver, k_run, key, carry, start, plan, n_chunks, progress, stream_to, resume, duration)
+    _warn_implausible_rates(model, res)
+    return res
 
 
 def _inside_transformation() -> bool:
@@ -704,6 +725,106 @@ def _check_times(duration, dt):
     if n_steps < 1 or abs(n_steps * dt - duration) > 1e-6 * max(duration, dt):
         raise ValueError(f"duration must be a whole number of steps of dt={dt} ms, got duration={duration} ms")
     return duration, dt, n_steps
+
+
+def _machine_memory() -> int:
+    try:
+        return os.sysconf("SC_PAGE_SIZE") * os.sysconf("SC_PHYS_PAGES")
+    except (ValueError, OSError, AttributeError):
+        return 16 * 2**30
+
+
+def _gib(n: float) -> str:
+    return f"{n / 2**30:.3g} GiB"
+
+
+def _check_limits(model, n_steps, record_every, max_steps, max_memory) -> int:
+    """record_every, the step limit and (before anything is allocated) a lower bound of the
+    state's memory: one 32-bit number per model element. Returns record_every."""
+    every = check_integer("record_every", record_every, 1, 2**31 - 1, "integer number of steps")
+    max_steps = check_integer("max_steps", max_steps, 1, 2**31 - 1, "integer number of steps")
+    if n_steps > max_steps:
+        raise ValueError(
+            f"duration/dt: the run has {n_steps:.4g} steps, more than max_steps = {max_steps:.4g}; "
+            "check the units (ms) of duration and dt, or pass max_steps=... (config: simulation.max_steps) to allow it"
+        )
+    if max_memory is not None:
+        check_integer("max_memory", max_memory, 1, 2**63 - 1, "integer number of bytes")
+    shapes = model.input_shape
+    shapes = shapes.values() if isinstance(shapes, dict) else [shapes]
+    _check_memory(4 * sum(int(np.prod(s, dtype=object)) for s in shapes), 0, max_memory)  # at least one number per element
+    return every
+
+
+def _state_bytes(state) -> int:
+    return sum(int(np.prod(np.shape(x), dtype=object)) * np.dtype(x.dtype).itemsize
+               for x in jax.tree.leaves(state) if hasattr(x, "dtype") and not jax.dtypes.issubdtype(x.dtype, jax.dtypes.prng_key))
+
+
+def _check_memory(state_bytes: int, trace_bytes: int, max_memory) -> None:
+    """Refuse a run whose state plus recorded traces would exceed ``max_memory`` bytes."""
+    budget = _machine_memory() if max_memory is None else int(max_memory)
+    total = state_bytes + trace_bytes
+    if total > budget:
+        where = "the machine's memory" if max_memory is None else "max_memory"
+        raise ValueError(
+            f"memory: the run needs an estimated {_gib(total)} (state {_gib(state_bytes)}, recorded traces "
+            f"{_gib(trace_bytes)}), more than {where} = {_gib(budget)}; record fewer variables or neurons, "
+            "raise record_every, or pass max_memory=... bytes (config: simulation.max_memory, e.g. '64 GiB')"
+        )
+
+
+def _check_state(model, state, key) -> None:
+    """A given initial state must have the structure and shapes of ``model.init_state``."""
+    try:
+        expected = jax.eval_shape(model.init_state, key)
+    except Exception:  # noqa: BLE001 - a model whose init_state cannot be traced: nothing to compare
+        return
+    got_leaves, got_tree = jax.tree.flatten(state)
+    want_leaves, want_tree = jax.tree.flatten(expected)
+    if got_tree != want_tree:
+        raise ValueError(f"state: expected a {type(expected).__name__} of {type(model).__name__}.init_state, got {type(state).__name__} of another structure")
+    for path, got, want in zip(jax.tree_util.tree_flatten_with_path(expected)[0], got_leaves, want_leaves):
+        if np.shape(got) != want.shape:
+            name = jax.tree_util.keystr(path[0])
+            raise ValueError(f"state: {name.lstrip('.')} must have shape {want.shape} for this model, got shape {np.shape(got)}")
+
+
+def _read_shape(model, state, name):
+    """Shape of a recorded variable; an unknown name close to 'spikes' is pointed to it."""
+    try:
+        return jax.eval_shape(lambda s: model.read(s, name), state).shape
+    except ValueError as exc:
+        hint = suggest(name, ["spikes"]) if "(did you mean" not in str(exc) else ""
+        if hint:
+            raise ValueError(f"record: unknown variable {name!r}{hint}") from None
+        raise
+
+
+def _warn_implausible_rates(model, res: Result) -> None:
+    """Warn when a spiking model fired nothing, or fires at the refractory ceiling."""
+    if not res.sizes:
+        return
+    counts = {p: np.asarray(res.spike_counts[p]) for p, _ in res.sizes}
+    seconds = res.duration * 1e-3
+    if all(c.sum() == 0 for c in counts.values()):
+        warnings.warn(f"the run produced no spikes in {res.duration:g} ms ({type(model).__name__}): check the inputs, "
+                      "and the units of the parameters (pA, pF, mV, ms)", UserWarning, stacklevel=3)
+        return
+    pops = getattr(model, "populations", None)
+    for p, n in res.sizes:
+        neuron = pops[p].model if pops is not None else model
+        neuron = getattr(neuron, "neuron", neuron)
+        t_ref = getattr(neuron, "t_ref", None)
+        if t_ref is None or is_traced(t_ref):
+            continue
+        ceiling = 1e3 / (float(np.min(np.asarray(t_ref))) + res.dt)
+        rate = float(counts[p].sum()) / n / seconds
+        if rate >= 0.9 * ceiling:
+            where = "" if pops is None else f"population {p!r}: "
+            warnings.warn(f"{where}mean rate {rate:.4g} Hz is at the ceiling 1/(t_ref + dt) = {ceiling:.4g} Hz: "
+                          "the neurons fire as fast as refractoriness allows; check the units of the parameters "
+                          "(C_m in pF, I_e in pA)", UserWarning, stacklevel=3)
 
 
 def _check_dt(model, dt):

@@ -30,7 +30,8 @@ import numpy as np
 from jaxtyping import Array, Float
 
 from ._hopfield import RecallResult
-from ._validate import check_choice, check_patterns, check_positive, check_states
+from .._params import check_choice, check_positive
+from ._validate import check_patterns, check_states
 
 
 class DenseAssociativeMemory(eqx.Module):
@@ -63,10 +64,10 @@ class DenseAssociativeMemory(eqx.Module):
         check_patterns(patterns, binary=True)
         if isinstance(F, (int, np.integer)) and not isinstance(F, bool):
             F, n = "poly", int(F)
-        check_choice(F, "F", ("poly", "exp"))
+        check_choice("F", F, ("poly", "exp"))
         if F == "poly" and not (isinstance(n, (int, np.integer)) and n >= 1):
             raise ValueError(f"n must be an integer >= 1, got {n!r}")
-        check_positive(beta, "beta")
+        check_positive("beta", beta, scalar=True)
         self.patterns = jnp.asarray(patterns, dtype=jnp.result_type(float))
         self.beta = jnp.asarray(beta, self.patterns.dtype)
         self.F = F
@@ -121,8 +122,8 @@ class DenseAssociativeMemory(eqx.Module):
 
         Same arguments and result as :meth:`neurodyn.memory.Hopfield.recall` (zero temperature).
         """
-        check_choice(mode, "mode", ("async", "sync"))
-        check_choice(order, "order", ("random", "sequential"))
+        check_choice("mode", mode, ("async", "sync"))
+        check_choice("order", order, ("random", "sequential"))
         check_states(cue, self.n_units, "cue", binary=True)
         if not (isinstance(max_sweeps, (int, np.integer)) and max_sweeps >= 1):
             raise ValueError(f"max_sweeps must be an integer >= 1, got {max_sweeps!r}")

@@ -24,7 +24,8 @@ import jax.numpy as jnp
 import numpy as np
 from jaxtyping import Array, Bool, Float, Int
 
-from ._validate import check_choice, check_patterns, check_states, is_concrete
+from .._params import check_choice
+from ._validate import check_patterns, check_states, is_concrete
 
 _RULES = ("hebbian", "pseudo_inverse", "storkey")
 
@@ -148,7 +149,7 @@ class Hopfield(eqx.Module):
             if patterns is None:
                 raise ValueError("patterns must be given (shape (n_patterns, n_units)), got None")
             check_patterns(patterns, binary=True)
-            check_choice(rule, "rule", _RULES)
+            check_choice("rule", rule, _RULES)
             xi = jnp.asarray(patterns, dtype=jnp.result_type(float))
             w = {"hebbian": _hebbian, "pseudo_inverse": _pseudo_inverse, "storkey": _storkey}[
                 rule
@@ -258,8 +259,8 @@ class Hopfield(eqx.Module):
         Returns:
             :class:`RecallResult`.
         """
-        check_choice(mode, "mode", ("async", "sync"))
-        check_choice(order, "order", ("random", "sequential"))
+        check_choice("mode", mode, ("async", "sync"))
+        check_choice("order", order, ("random", "sequential"))
         check_states(cue, self.n, "cue", binary=True)
         if not (isinstance(max_sweeps, (int, np.integer)) and max_sweeps >= 1):
             raise ValueError(f"max_sweeps must be an integer >= 1, got {max_sweeps!r}")

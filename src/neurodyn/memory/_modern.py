@@ -24,7 +24,8 @@ import jax.numpy as jnp
 import numpy as np
 from jaxtyping import Array, Float
 
-from ._validate import check_patterns, check_positive, check_states
+from .._params import check_positive
+from ._validate import check_patterns, check_states
 
 
 def _chunked(fn, q: Array, chunk_size: int) -> Array:
@@ -66,7 +67,7 @@ class ModernHopfield(eqx.Module):
 
     def __init__(self, patterns, beta=1.0):
         check_patterns(patterns, binary=False)
-        check_positive(beta, "beta")
+        check_positive("beta", beta, scalar=True)
         self.patterns = jnp.asarray(patterns, dtype=jnp.result_type(float))
         self.beta = jnp.asarray(beta, dtype=self.patterns.dtype)
 
@@ -244,7 +245,7 @@ class ModernHopfieldLayer(eqx.Module):
         if not (isinstance(steps, (int, np.integer)) and steps >= 1):
             raise ValueError(f"steps must be an integer >= 1, got {steps!r}")
         beta = 1.0 / math.sqrt(d_key) if beta is None else beta
-        check_positive(beta, "beta")
+        check_positive("beta", beta, scalar=True)
         kq, kk, kv = jax.random.split(key, 3)
         self.w_q = eqx.nn.Linear(d_query, d_key, use_bias=False, key=kq)
         self.w_k = eqx.nn.Linear(d_stored, d_key, use_bias=False, key=kk)
