@@ -170,18 +170,12 @@ def _check_writable(out: Path, probe_bytes: int = 1 << 16) -> None:
 
 
 def _check_results_file(path: Path) -> None:
-    """``neurodyn analyze`` reads a results.nc (HDF5) file: say so for anything else."""
+    """``neurodyn analyze`` reads a results.nc file: say so for a missing path or a folder
+    (what is inside a file is checked by ``open_result``)."""
     if not path.exists():
         raise FileNotFoundError(f"results file not found: {path}")
     if path.is_dir():
         raise ValueError(f"results: {path} is a folder; expected the results.nc file written by neurodyn run")
-    try:
-        with open(path, "rb") as fh:
-            magic = fh.read(8)
-    except OSError as exc:
-        raise ValueError(f"results: cannot read {path}: {exc.strerror or exc}") from None
-    if magic != b"\x89HDF\r\n\x1a\n":
-        raise ValueError(f"results: {path} is not a results file (NetCDF/HDF5); expected the results.nc written by neurodyn run")
 
 
 def cmd_run(args) -> int:
