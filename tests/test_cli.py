@@ -227,3 +227,55 @@ def test_import_neurodyn_is_lazy_and_complete():
     proc = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True)
     assert proc.returncode == 0, proc.stderr
     assert proc.stdout.split("\n")[:3] == ["False", "neurodyn.engine._simulate Network LIF True", "True"]
+
+
+def test_a_failed_write_keeps_the_run_and_the_same_command_finishes_it(tmp_path, monkeypatch, capsys):
+    """A full disk when results.nc is written: exit 2 with one line, the simulated chunks
+    stay in the stream folder, and the same command then writes the same results without
+    running the time loop again."""
+    import errno
+
+    import numpy as np
+
+    import neurodyn as nd
+    from neurodyn.engine import _result, _simulate
+
+    argv = ["run", "--quiet", "--set", "simulation.duration=300", "--out"]
+    fresh = tmp_path / "fresh"
+    assert cli.main([*argv, str(fresh)]) == 0
+    assert not (fresh / cli.STREAM_FOLDER).exists()  # removed once everything is written
+
+    out = tmp_path / "full"
+    real_save = _result.Result.save
+
+    def disk_full(self, path, **kw):
+        raise OSError(errno.ENOSPC, "No space left on device", str(path))
+
+    monkeypatch.setattr(_result.Result, "save", disk_full)
+    capsys.readouterr()
+    assert cli.main([*argv, str(out)]) == 2
+    err = capsys.readouterr().err.strip().splitlines()
+    assert len(err) == 1 and "No space left on device" in err[0] and cli.STREAM_FOLDER in err[0]
+    manifest = json.loads((out / cli.STREAM_FOLDER / "run.json").read_text())
+    assert manifest["chunks_done"] >= 1
+
+    monkeypatch.setattr(_result.Result, "save", real_save)
+    ran = []
+    real_run = _simulate._run_jit
+    monkeypatch.setattr(_simulate, "_run_jit", lambda *a, **k: ran.append(1) or real_run(*a, **k))
+    assert cli.main([*argv, str(out)]) == 0
+    assert ran == []  # every chunk came from the stream folder
+    a, b = nd.load(fresh / "results.nc"), nd.load(out / "results.nc")
+    np.testing.assert_array_equal(a.spikes.times, b.spikes.times)
+    np.testing.assert_array_equal(a.spikes.indices, b.spikes.indices)
+    assert not (out / cli.STREAM_FOLDER).exists()
+
+
+def test_a_run_over_another_configs_chunks_starts_over(tmp_path):
+    out = tmp_path / "out"
+    stream = out / cli.STREAM_FOLDER
+    from neurodyn.engine._simulate import _Stream
+
+    _Stream(stream, "another run", resume=False)  # a committed, empty stream of some other run
+    assert cli.main(["run", "--quiet", "--set", "simulation.duration=50", "--out", str(out)]) == 0
+    assert (out / "results.nc").exists() and not stream.exists()

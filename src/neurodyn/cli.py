@@ -21,6 +21,7 @@ import argparse  # noqa: E402
 import json  # noqa: E402
 import os  # noqa: E402
 import platform  # noqa: E402
+import shutil  # noqa: E402
 import sys  # noqa: E402
 import warnings  # noqa: E402
 from pathlib import Path  # noqa: E402
@@ -28,6 +29,9 @@ from pathlib import Path  # noqa: E402
 #: Figures draw at most this much of the end of a run, and this many neurons per population.
 FIGURE_WINDOW_MS = 1000.0
 FIGURE_MAX_NEURONS = 500
+#: ``neurodyn run`` streams its chunks into this folder of ``--out`` until every file is
+#: written, so an interrupted run, or one whose writing failed, resumes without re-simulating.
+STREAM_FOLDER = ".neurodyn-stream"
 
 
 def _versions() -> dict:
@@ -182,7 +186,7 @@ def cmd_run(args) -> int:
     import jax
 
     from ._files import write_text
-    from .engine import simulate
+    from .engine import StreamError, simulate
     from .io._config import load_config
 
     spec = load_config(_config_path(args.config), args.set)
@@ -191,20 +195,34 @@ def cmd_run(args) -> int:
     if not args.quiet:
         print(f"neurodyn: {type(spec.model).__name__}, {spec.duration:g} ms at dt = {spec.dt:g} ms -> {out}/", file=sys.stderr)
     started = time.perf_counter()
-    res = simulate(
-        spec.model,
-        spec.duration,
-        spec.dt,
-        inputs=spec.inputs,
-        record=spec.record,
-        record_every=spec.record_every,
-        key=jax.random.key(spec.seed),
-        solver=spec.solver,
-        progress=not args.quiet,
-        **spec.limits,
-    )
+    stream = out / STREAM_FOLDER
+
+    def run(resume):
+        return simulate(
+            spec.model,
+            spec.duration,
+            spec.dt,
+            inputs=spec.inputs,
+            record=spec.record,
+            record_every=spec.record_every,
+            key=jax.random.key(spec.seed),
+            solver=spec.solver,
+            progress=not args.quiet,
+            stream_to=stream,
+            resume=resume,
+            **spec.limits,
+        )
+
+    try:  # the chunks of an interrupted run of this config, or of one whose writing failed
+        res = run("repair")
+    except StreamError:  # another run's chunks: start over
+        res = run(False)
     simulated = time.perf_counter()
-    res.save(out / "results.nc", config=spec.config, seed=spec.seed)
+    try:
+        res.save(out / "results.nc", config=spec.config, seed=spec.seed)
+    except OSError as exc:
+        raise OSError(f"--out: writing {out / 'results.nc'} failed ({exc.strerror or exc}); the finished run is kept "
+                      f"in {stream}: free space and run the same command again to write it without re-simulating") from None
     pops = _spike_populations(res)
     summary = {
         "model": type(spec.model).__name__,
@@ -229,6 +247,7 @@ def cmd_run(args) -> int:
         print(f"{pop}: {stats['n']} neurons, {stats['spike_count']} spikes, mean rate {stats['mean_rate_hz']:.2f} Hz")
     print(f"wall time: simulation {timing['simulation']:.2f} s, total {time.perf_counter() - _STARTED:.2f} s "
           f"(start and build {timing['start_and_build']:.2f} s, writing {timing['writing']:.2f} s)")
+    shutil.rmtree(stream, ignore_errors=True)  # everything is written: the chunks are no longer needed
     print(f"wrote results.nc, summary.json{''.join(', ' + f for f in figures)}")
     return 0
 
