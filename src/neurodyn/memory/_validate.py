@@ -7,7 +7,9 @@ memories are built inside ``jit``/``vmap``/``grad`` too).
 
 from __future__ import annotations
 
+import equinox as eqx
 import jax
+import jax.numpy as jnp
 import numpy as np
 
 
@@ -65,3 +67,14 @@ def check_positive(value, name: str) -> None:
 def check_choice(value, name: str, choices) -> None:
     if value not in choices:
         raise ValueError(f"{name} must be one of {sorted(choices)}, got {value!r}")
+
+
+def check_no_drive(model, state, drive):
+    """Memories take no external drive: ``state``, with a run-time error if ``inputs`` given
+    to ``simulate`` deliver a non-zero drive (a drive is traced inside the loop, so it
+    cannot be checked before the run)."""
+    return eqx.error_if(
+        state, jnp.any(jnp.asarray(drive) != 0),
+        f"inputs: {type(model).__name__} takes no external drive (its cue is the initial "
+        "state: model.with_cue(cue)), got a non-zero drive",
+    )
