@@ -518,7 +518,8 @@ def recall_loop(model, cue, key, max_sweeps: int, record_overlaps: bool) -> Reca
     return jax.tree.map(lambda a: a.reshape(batch + a.shape[1:]), out)
 
 
-def _no_drive(t):
+def no_drive(t):
+    """The drive of a memory run outside ``simulate``: none."""
     return jnp.zeros((), jnp.result_type(float))
 
 
@@ -540,7 +541,7 @@ def _recall_loop(model, key, max_sweeps, record_overlaps):
 
     def body(c):
         t, st, prev, cyc, nsw, et, ot = c
-        new, _ = model.step(st, t, 1.0, _no_drive, step_key(key, t))
+        new, _ = model.step(st, t, 1.0, no_drive, step_key(key, t))
         changed = new.flips > 0
         if sync:
             cyc = changed & jnp.all(new.s == prev, -1) & (t > 0)
