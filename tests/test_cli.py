@@ -82,7 +82,7 @@ tau_m = 10.0
         (GOOD.replace("tau_m = 10.0", "tau_m = -5.0"), "tau_m must be > 0 ms, got -5.0"),
         (GOOD.replace("dt = 0.1", "dt = 20.0"), "simulation.dt: 20.0 ms is larger than the model's tau_m = 10.0 ms"),
         (GOOD.replace("[model]", "[model\n"), "is not valid TOML"),
-        (GOOD.replace("duration = 10.0", "duration = 'long'"), "simulation.duration: expected a number, found 'long'"),
+        (GOOD.replace("duration = 10.0", "duration = 'long'"), "simulation.duration: expected a number or a quantity in ms (e.g. '20 ms'), got 'long'"),
         (GOOD.replace("[simulation]", "[simulaton]"), "config: unknown section [simulaton] (did you mean 'simulation'?)"),
         (GOOD + '[[input]]\ntype = "noise"\n', "input[0].type: unknown input 'noise'"),
         (GOOD + '[[input]]\ntype = "constant"\namp = 3\n', "input[0].amp: unknown parameter of constant"),

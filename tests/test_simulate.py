@@ -150,11 +150,11 @@ def test_stream_to_folder_and_resume_after_interruption(tmp_path, monkeypatch):
     "kwargs, error, message",
     [
         (dict(inputs=nd.inputs.constant(jnp.ones(3))), ValueError, "inputs: Constant has shape (3,), expected a scalar or shape (20,)"),
-        (dict(record=["Vm"]), ValueError, "record: unknown variable 'Vm' for LIF; expected one of V_m, refractory"),
+        (dict(record=["Vm"]), ValueError, "record: unknown variable 'Vm' for LIF (did you mean 'V_m'?); expected one of V_m, refractory"),
         (dict(record={"V_m": [25]}), ValueError, "record: neuron index 25 of 'V_m' out of range for 20 neurons"),
         (dict(inputs={"E": NOISE}), TypeError, "inputs is a dict, but this model has a single population"),
         (dict(inputs=3.0), TypeError, "inputs must be a neurodyn.inputs object or a list of them, got float"),
-        (dict(record_every=0), ValueError, "record_every must be a positive integer number of steps, got 0"),
+        (dict(record_every=0), ValueError, "record_every must be an integer number of steps in [1, 2147483647], got 0"),
     ],
 )
 def test_bad_arguments(kwargs, error, message):

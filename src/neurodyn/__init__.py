@@ -19,7 +19,8 @@ _SUBMODULES = (
 #: Re-exported names -> the subpackage that defines them.
 _EXPORTS = {
     "ODE": "engine", "RK4": "engine", "Euler": "engine", "EulerMaruyama": "engine",
-    "ExponentialEuler": "engine", "Result": "engine", "ResultFileError": "engine", "SimulationError": "engine", "load": "engine",
+    "ExponentialEuler": "engine", "Result": "engine", "ResultFileError": "engine", "SimulationError": "engine",
+    "Continuation": "engine", "StreamError": "engine", "load": "engine",
     "simulate": "engine", "Network": "network", "Population": "network", "Projection": "network",
 }
 

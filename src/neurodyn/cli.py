@@ -19,8 +19,10 @@ _STARTED = time.perf_counter()  # the command's clock: imports, build, run and w
 
 import argparse  # noqa: E402
 import json  # noqa: E402
+import os  # noqa: E402
 import platform  # noqa: E402
 import sys  # noqa: E402
+import warnings  # noqa: E402
 from pathlib import Path  # noqa: E402
 
 #: Figures draw at most this much of the end of a run, and this many neurons per population.
@@ -146,6 +148,42 @@ def _config_path(name):
     return configs.path(name)
 
 
+def _check_writable(out: Path, probe_bytes: int = 1 << 16) -> None:
+    """Create ``out`` and write (then remove) a probe file in it, so that a file in the way,
+    a read-only folder or a full disk is reported before the simulation, not after it."""
+    if out.exists() and not out.is_dir():
+        raise ValueError(f"--out: expected a folder, got the existing file {out}")
+    probe = out / f".neurodyn-probe-{os.getpid()}"
+    try:
+        out.mkdir(parents=True, exist_ok=True)
+        with open(probe, "wb") as fh:
+            fh.write(bytes(probe_bytes))
+            fh.flush()
+            os.fsync(fh.fileno())
+    except OSError as exc:
+        raise ValueError(f"--out: cannot write into {out}: {exc.strerror or exc}") from None
+    finally:
+        try:
+            probe.unlink()
+        except OSError:
+            pass
+
+
+def _check_results_file(path: Path) -> None:
+    """``neurodyn analyze`` reads a results.nc (HDF5) file: say so for anything else."""
+    if not path.exists():
+        raise FileNotFoundError(f"results file not found: {path}")
+    if path.is_dir():
+        raise ValueError(f"results: {path} is a folder; expected the results.nc file written by neurodyn run")
+    try:
+        with open(path, "rb") as fh:
+            magic = fh.read(8)
+    except OSError as exc:
+        raise ValueError(f"results: cannot read {path}: {exc.strerror or exc}") from None
+    if magic != b"\x89HDF\r\n\x1a\n":
+        raise ValueError(f"results: {path} is not a results file (NetCDF/HDF5); expected the results.nc written by neurodyn run")
+
+
 def cmd_run(args) -> int:
     import jax
 
@@ -155,7 +193,9 @@ def cmd_run(args) -> int:
 
     spec = load_config(_config_path(args.config), args.set)
     out = Path(args.out)
-    print(f"neurodyn: {type(spec.model).__name__}, {spec.duration:g} ms at dt = {spec.dt:g} ms -> {out}/", file=sys.stderr)
+    _check_writable(out)  # before the run, not after it
+    if not args.quiet:
+        print(f"neurodyn: {type(spec.model).__name__}, {spec.duration:g} ms at dt = {spec.dt:g} ms -> {out}/", file=sys.stderr)
     started = time.perf_counter()
     res = simulate(
         spec.model,
@@ -167,6 +207,7 @@ def cmd_run(args) -> int:
         key=jax.random.key(spec.seed),
         solver=spec.solver,
         progress=not args.quiet,
+        **spec.limits,
     )
     simulated = time.perf_counter()
     res.save(out / "results.nc", config=spec.config, seed=spec.seed)
@@ -230,8 +271,7 @@ def cmd_analyze(args) -> int:
     from .plot import summary as summary_figure
 
     path = Path(args.results)
-    if not path.exists():
-        raise FileNotFoundError(f"results file not found: {path}")
+    _check_results_file(path)
     with open_result(path) as ds:  # checked, then lazily: spikes are read a block at a time
         duration = float(ds.attrs["duration"])
         pops = _file_spikes(ds)
@@ -312,7 +352,7 @@ def main(argv=None) -> int:
                      help="TOML file describing model, inputs and simulation, or a bundled config's name (see `neurodyn configs`)")
     run.add_argument("--out", default="results", help="output folder (default: results)")
     run.add_argument("--set", action="append", default=[], metavar="KEY=VALUE", help="override a config value, e.g. model.tau_m=15")
-    run.add_argument("--quiet", action="store_true", help="no progress bar")
+    run.add_argument("--quiet", action="store_true", help="no progress bar or header line")
     run.set_defaults(fn=cmd_run)
     analyze = sub.add_parser("analyze", help="spike-train statistics and summary figure of a results file")
     analyze.add_argument("results", help="results.nc written by neurodyn run (or Result.save)")
@@ -327,19 +367,41 @@ def main(argv=None) -> int:
     args = parser.parse_args(argv)
 
     try:
-        return args.fn(args)
+        with warnings.catch_warnings():
+            warnings.showwarning = _one_line_warning
+            return args.fn(args)
     except _simulation_error() as exc:
         print(f"neurodyn: error: {exc}", file=sys.stderr)
         return 3
-    except (ValueError, TypeError, KeyError, FileNotFoundError, ImportError) as exc:
-        message = str(exc).strip().splitlines()[0] if str(exc).strip() else type(exc).__name__
-        print(f"neurodyn: error: {message}", file=sys.stderr)
+    except (ValueError, TypeError, KeyError, OSError, ImportError, MemoryError) as exc:
+        print(f"neurodyn: error: {_one_line(exc)}", file=sys.stderr)
         return 2
     except BrokenPipeError:  # output piped into head & co.
         return 0
     except KeyboardInterrupt:
         print("neurodyn: interrupted", file=sys.stderr)
         return 130
+    except Exception as exc:  # noqa: BLE001 - a bug: one line, the traceback on request
+        if os.environ.get("NEURODYN_TRACEBACK"):
+            raise
+        print(f"neurodyn: internal error: {type(exc).__name__}: {_one_line(exc)} "
+              "(please report it; NEURODYN_TRACEBACK=1 shows the traceback)", file=sys.stderr)
+        return 1
+
+
+def _one_line(exc: BaseException) -> str:
+    text = str(exc).strip()
+    if isinstance(exc, MemoryError):
+        return f"not enough memory{': ' + text if text else ''}"
+    if isinstance(exc, OSError) and exc.strerror and getattr(exc, "filename", None):
+        return f"{exc.filename}: {exc.strerror}"
+    return text.splitlines()[0] if text else type(exc).__name__
+
+
+def _one_line_warning(message, category, filename, lineno, file=None, line=None):
+    """Warnings during a command: one line each, without the source line."""
+    text = str(message).strip().splitlines()
+    print(f"neurodyn: warning: {text[0] if text else category.__name__}", file=sys.stderr)
 
 
 if __name__ == "__main__":

@@ -22,7 +22,7 @@ import jax
 import jax.numpy as jnp
 import numpy as np
 
-from ._params import check_nonnegative, check_positive
+from ._params import MAX_NEURONS, check_finite, check_integer, check_nonnegative, check_number, check_positive
 from .engine._random import normal
 from .engine._random import poisson as poisson_counts
 
@@ -74,6 +74,12 @@ def _flatten(x):
     raise TypeError(f"inputs must be neurodyn.inputs objects, got {type(x).__name__}")
 
 
+def _floats(name, value, unit=""):
+    """``value`` as a float array, with an error naming ``name`` for non-numbers."""
+    check_number(name, value, unit)
+    return jnp.asarray(value, dtype=float)
+
+
 class Sum(AbstractInput):
     """The sum of several inputs."""
 
@@ -101,13 +107,16 @@ class Constant(AbstractInput):
 
     amplitude: jax.Array
 
+    def __check_init__(self):
+        check_finite("amplitude", self.amplitude)
+
     def value(self, state, t, dt):
         return self.amplitude
 
 
 def constant(amplitude) -> Constant:
     """Constant input, e.g. ``constant(400.0)`` pA for every neuron."""
-    return Constant(jnp.asarray(amplitude, dtype=float))
+    return Constant(_floats("amplitude", amplitude))
 
 
 class Steps(AbstractInput):
@@ -117,6 +126,8 @@ class Steps(AbstractInput):
     values: jax.Array
 
     def __check_init__(self):
+        check_finite("times", self.times, "ms")
+        check_finite("values", self.values)
         t = np.asarray(self.times) if not isinstance(self.times, jax.core.Tracer) else None
         if t is not None and (t.ndim != 1 or np.any(np.diff(t) <= 0)):
             raise ValueError(f"times must be a strictly increasing 1-D array (ms), got {t!r}")
@@ -134,7 +145,7 @@ class Steps(AbstractInput):
 
 def steps(times, values) -> Steps:
     """Piecewise-constant input changing at ``times`` (ms)."""
-    return Steps(jnp.asarray(times, dtype=float), jnp.asarray(values, dtype=float))
+    return Steps(_floats("times", times, "ms"), _floats("values", values))
 
 
 class Pulses(AbstractInput):
@@ -147,9 +158,12 @@ class Pulses(AbstractInput):
     count: float
 
     def __check_init__(self):
+        check_finite("amplitude", self.amplitude)
+        check_finite("start", self.start, "ms")
         check_positive("width", self.width, "ms")
         check_positive("period", self.period, "ms")
-        check_nonnegative("count", self.count)
+        if self.count != float("inf"):  # inf: unlimited
+            check_nonnegative("count", self.count)
 
     def value(self, state, t, dt):
         since = t - self.start
@@ -161,9 +175,14 @@ class Pulses(AbstractInput):
 def pulses(amplitude, start=0.0, width=1.0, period=None, count=None) -> Pulses:
     """A pulse train; one pulse when ``period`` is None, unlimited pulses when ``count`` is None."""
     if period is None:
+        if count is not None and count != 1:
+            raise ValueError(f"count: {count!r} pulses need a period (ms) between them; got period=None (one pulse)")
         period, count = float(width) * 2 + 1.0, 1
+    for name, value in (("start", start), ("width", width), ("period", period), ("count", count)):
+        if value is not None and (isinstance(value, (bool, str)) or not isinstance(value, (int, float, np.integer, np.floating))):
+            raise TypeError(f"{name} must be a number, got {value!r}")
     return Pulses(
-        jnp.asarray(amplitude, dtype=float), float(start), float(width), float(period),
+        _floats("amplitude", amplitude), float(start), float(width), float(period),
         float("inf") if count is None else float(count),
     )
 
@@ -175,6 +194,8 @@ class TimedArray(AbstractInput):
     times: jax.Array
 
     def __check_init__(self):
+        check_finite("values", self.values)
+        check_finite("times", self.times, "ms")
         if np.ndim(self.values) not in (1, 2):
             raise ValueError(f"values must have shape (T,) or (T, n), got shape {np.shape(self.values)}")
         if np.shape(self.times) != np.shape(self.values)[:1]:
@@ -191,13 +212,14 @@ class TimedArray(AbstractInput):
 def array(values, dt=None, times=None, t0=0.0) -> TimedArray:
     """Input from samples ``values`` (shape (T,) shared, or (T, n) per neuron), given either on a
     regular grid of step ``dt`` (ms) starting at ``t0`` or at explicit ``times`` (ms)."""
-    values = jnp.asarray(values, dtype=float)
+    values = _floats("values", values)
     if (dt is None) == (times is None):
         raise ValueError("array input needs exactly one of dt (grid step, ms) or times (ms)")
     if times is None:
         check_positive("dt", dt, "ms")
+        check_finite("t0", t0, "ms")
         times = t0 + dt * np.arange(np.shape(values)[0])
-    return TimedArray(values, jnp.asarray(times, dtype=float))
+    return TimedArray(values, _floats("times", times, "ms"))
 
 
 class Function(AbstractInput):
@@ -223,6 +245,10 @@ class _Noise(AbstractInput):
 
     shared: bool = eqx.field(static=True, default=False, kw_only=True)
 
+    def __check_init__(self):
+        if not isinstance(self.shared, (bool, np.bool_)):
+            raise TypeError(f"shared must be true or false, got {self.shared!r}")
+
     def _shape(self, shape):
         return () if self.shared else shape
 
@@ -241,12 +267,14 @@ class PoissonCurrent(_Noise):
 
     def __check_init__(self):
         check_nonnegative("rate", self.rate, "Hz")
+        check_finite("weight", self.weight, "pA·ms")
+        check_integer("n_sources", self.n_sources, 1, MAX_NEURONS, "integer number of spike trains")
 
     def init_state(self, key, shape):
         return jnp.zeros(self._shape(shape))
 
     def update(self, state, t, dt, key):
-        lam = self.rate * self.n_sources * dt * 1e-3
+        lam = self.rate * float(self.n_sources) * dt * 1e-3
         return poisson_counts(key, lam, state.shape, state.dtype)
 
     def value(self, state, t, dt):
@@ -255,7 +283,8 @@ class PoissonCurrent(_Noise):
 
 def poisson(rate, weight, n_sources=1, shared=False) -> PoissonCurrent:
     """Poisson input: ``n_sources`` trains of ``rate`` Hz, each spike a charge ``weight`` (pA·ms)."""
-    return PoissonCurrent(jnp.asarray(rate, dtype=float), jnp.asarray(weight, dtype=float), int(n_sources), shared=shared)
+    n_sources = check_integer("n_sources", n_sources, 1, MAX_NEURONS, "integer number of spike trains")
+    return PoissonCurrent(_floats("rate", rate, "Hz"), _floats("weight", weight, "pA·ms"), n_sources, shared=shared)
 
 
 class WhiteNoise(_Noise):
@@ -270,6 +299,7 @@ class WhiteNoise(_Noise):
     sigma: jax.Array
 
     def __check_init__(self):
+        check_finite("mean", self.mean, "pA")
         check_nonnegative("sigma", self.sigma, "pA·ms^0.5")
 
     def init_state(self, key, shape):
@@ -284,7 +314,7 @@ class WhiteNoise(_Noise):
 
 def white_noise(sigma, mean=0.0, shared=False) -> WhiteNoise:
     """White-noise current of intensity ``sigma`` (pA·ms^½) around ``mean`` (pA)."""
-    return WhiteNoise(jnp.asarray(mean, dtype=float), jnp.asarray(sigma, dtype=float), shared=shared)
+    return WhiteNoise(_floats("mean", mean, "pA"), _floats("sigma", sigma, "pA·ms^0.5"), shared=shared)
 
 
 class OrnsteinUhlenbeck(_Noise):
@@ -297,6 +327,7 @@ class OrnsteinUhlenbeck(_Noise):
     tau: jax.Array
 
     def __check_init__(self):
+        check_finite("mean", self.mean, "pA")
         check_nonnegative("sigma", self.sigma, "pA")
         check_positive("tau", self.tau, "ms")
 
@@ -316,7 +347,7 @@ class OrnsteinUhlenbeck(_Noise):
 def ornstein_uhlenbeck(mean, sigma, tau, shared=False) -> OrnsteinUhlenbeck:
     """Coloured-noise current with mean (pA), standard deviation (pA) and correlation time (ms)."""
     return OrnsteinUhlenbeck(
-        jnp.asarray(mean, dtype=float), jnp.asarray(sigma, dtype=float), jnp.asarray(tau, dtype=float), shared=shared
+        _floats("mean", mean, "pA"), _floats("sigma", sigma, "pA"), _floats("tau", tau, "ms"), shared=shared
     )
 
 

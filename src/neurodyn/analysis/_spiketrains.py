@@ -252,7 +252,7 @@ class SpikeTrains:
 
     @classmethod
     def from_result(cls, res, population: str | None = None) -> SpikeTrains:
-        """The spikes of a :class:`neurodyn.Result` on ``[0, res.duration]``.
+        """The spikes of a :class:`neurodyn.Result` on ``[res.t0, res.t0 + res.duration]``.
 
         Args:
             res: a simulation result (``res.spikes`` is ``Spikes(times, indices, n)``).
@@ -261,8 +261,8 @@ class SpikeTrains:
                 indices offset in the order of ``res.populations``; the ranges are kept in
                 :attr:`populations` for rasters coloured per population).
         """
-        t_stop = float(res.duration)
-        t_start = float(getattr(res, "t_start", 0.0) or 0.0)
+        t_start = float(getattr(res, "t0", 0.0) or 0.0)
+        t_stop = t_start + float(res.duration)
         pops = tuple(getattr(res, "populations", ()) or ())
         if population is not None:
             if population not in pops:

@@ -10,7 +10,7 @@ import equinox as eqx
 import jax
 import jax.numpy as jnp
 
-from .._params import Documented
+from .._params import Documented, new_with_checked_keywords, suggest
 from ._solvers import AbstractSolver, Euler, EulerMaruyama
 
 #: Population name used for the spikes of a single-population model.
@@ -19,6 +19,8 @@ SINGLE = "neurons"
 
 class AbstractModel(Documented):
     """Parameters of a model. Never holds state; never owns a time loop."""
+
+    __new__ = new_with_checked_keywords  # LIF(tau=20): "did you mean 'tau_m'?"
 
     @abc.abstractmethod
     def init_state(self, key) -> Any:
@@ -47,7 +49,7 @@ class AbstractModel(Documented):
         """The recorded quantity ``name`` of ``state``."""
         if not hasattr(state, name) or name.startswith("_"):
             raise ValueError(
-                f"record: unknown variable {name!r} for {type(self).__name__}; "
+                f"record: unknown variable {name!r} for {type(self).__name__}{suggest(name, variables(state))}; "
                 f"expected one of {', '.join(variables(state))}"
             )
         return getattr(state, name)

@@ -34,15 +34,35 @@ _NONFINITE = (
 )
 
 
+class Continuation(eqx.Module):
+    """Everything a run needs to go on where another stopped: ``simulate(model, ..., state=res)``
+    (or ``state=res.continuation``) continues ``res`` so that the two runs equal one long run.
+
+    - ``state``: the model state (``res.final_state``);
+    - ``inputs``: the inputs' own state (OU noise, Poisson counts), kept when the continued
+      run's inputs have the same structure;
+    - ``step``: the global step counter, so time ``t = step * dt`` and the per-step random
+      keys ``fold_in(key, step)`` go on from here;
+    - ``key``: the run's key, used when the continued run is given none.
+    """
+
+    state: Any
+    inputs: Any
+    step: Any
+    key: Any
+
+
 class Result(eqx.Module):
     """What ``simulate`` recorded.
 
     - ``t``: record times (ms), state sampled at the *start* of each recorded step
-      (``t = 0`` is the initial state);
+      (``t = t0`` is the initial state; ``t0 = 0`` unless the run continued another);
     - ``traces[name]``: ``(n_records, n_recorded)``; network variables are named
       ``"population.variable"``;
     - spikes per population, as events (see :attr:`spikes`) and exact per-neuron counts;
-    - ``final_state``: the model state at ``t = duration`` (to continue a run);
+    - ``final_state``: the model state at ``t = t0 + duration``;
+    - ``continuation``: model state, inputs' state, step counter and key, for
+      ``simulate(..., state=res)`` (``None`` for a result loaded from a file);
     - ``first_nonfinite``: for a run under ``jit``/``vmap``/``grad``, the step after which
       the state first held NaN or infinity (-1: never; one per run of a batch); ``None``
       for an eager run, which raises :class:`SimulationError` instead. Traces, spike
@@ -64,6 +84,8 @@ class Result(eqx.Module):
     dt: float = eqx.field(static=True)
     units: tuple = eqx.field(static=True, default=())  # (trace name, unit) pairs
     first_nonfinite: Any = None
+    continuation: Continuation | None = None
+    t0: float = eqx.field(static=True, default=0.0)
 
     def __init__(self, *, traces: dict, spike_counts: dict, **fields):
         self._traces = traces
@@ -151,6 +173,8 @@ class Result(eqx.Module):
             dt=self.dt,
             units=tuple((k[len(prefix):], u) for k, u in self.units if k.startswith(prefix)),
             first_nonfinite=self.first_nonfinite,
+            continuation=self.continuation,
+            t0=self.t0,
         )
 
     def unit(self, name: str) -> str:
@@ -177,7 +201,7 @@ class Result(eqx.Module):
                     f"spikes of a batched result (packed shape {bits.shape}): select one run first, "
                     "e.g. jax.tree.map(lambda x: x[0], res)"
                 )
-            times, indices = unpack_events(bits, 0, self.dt)
+            times, indices = unpack_events(bits, round(self.t0 / self.dt), self.dt)
             return Spikes(times, indices, n)
         return Spikes(np.asarray(times), np.asarray(self.spike_indices[population]), n)
 
@@ -191,9 +215,9 @@ class Result(eqx.Module):
         if bin_size <= 0 or bin_size > self.duration:
             raise ValueError(f"bin_size must be in (0, duration={self.duration}] ms, got {bin_size}")
         s = self.spikes_of(population)
-        edges = np.arange(0.0, self.duration + bin_size * 0.5, bin_size)
-        if edges[-1] < self.duration - 1e-9:
-            edges = np.append(edges, self.duration)
+        edges = self.t0 + np.arange(0.0, self.duration + bin_size * 0.5, bin_size)
+        if edges[-1] < self.t0 + self.duration - 1e-9:
+            edges = np.append(edges, self.t0 + self.duration)
         counts, _ = np.histogram(s.times, bins=edges)
         widths = np.diff(edges)
         return 0.5 * (edges[1:] + edges[:-1]), counts / (s.n * widths * 1e-3)
@@ -233,6 +257,7 @@ class Result(eqx.Module):
         ds.attrs.update(
             duration=self.duration,
             dt=self.dt,
+            t0=self.t0,
             populations=",".join(self.populations),
             sizes=",".join(str(n) for _, n in self.sizes),
             recorded_all=",".join(k for k, v in self.recorded if v is None),
@@ -296,4 +321,5 @@ def _result_from(ds) -> Result:
         duration=float(ds.attrs["duration"]),
         dt=float(ds.attrs["dt"]),
         units=tuple(units),
+        t0=float(ds.attrs.get("t0", 0.0)),
     )

@@ -5,9 +5,12 @@ from __future__ import annotations
 import collections
 import dataclasses
 import hashlib
+import io
 import json
 import math
 import os
+import warnings
+import zipfile
 from pathlib import Path
 from typing import Any
 
@@ -17,17 +20,21 @@ import jax.numpy as jnp
 import numpy as np
 
 from .. import inputs as _inputs
-from .._files import atomic_path, write_text
-from .._params import is_traced
+from .._files import write_bytes, write_text
+from .._params import check_integer, check_key, is_traced, suggest
 from .._units import variable_unit
 from . import _random
 from ._model import AbstractDynamics, AbstractModel, advance, variables
 from ._record import Spikes, check_neurons, pack, packed_width, parse_record, select, unpack_events, unpack_events_on_device
-from ._result import Result, SimulationError
+from ._result import Continuation, Result, SimulationError
 from ._solvers import AbstractSolver
 
 #: Device memory (bytes) that one chunk's recorded buffers may use.
 CHUNK_MEMORY = 64 * 2**20
+
+#: Default limit on a run's step count (``simulate(..., max_steps=...)`` raises it, up to
+#: ``2**31 - 1``: the step counter is a 32-bit integer).
+MAX_STEPS = 10**9
 
 
 # -- inputs ----------------------------------------------------------------
@@ -202,10 +209,10 @@ def _all_finite(state, quick: bool = False) -> jax.Array:
     return finite
 
 
-def _run(model, drive, solver, key, carry: _Carry, plan: _Plan, n_records: int):
-    """``n_records * every`` steps; returns (carry, traces, packed spikes, all-finite flag),
-    or with ``plan.track_nonfinite`` in place of the flag the first step after which the
-    state was non-finite (-1: none)."""
+def _run(model, drive, solver, key, carry: _Carry, plan: _Plan, n_records: int, stop):
+    """``n_records * every`` steps, skipping those from step ``stop`` on; returns (carry,
+    traces, packed spikes, all-finite flag), or with ``plan.track_nonfinite`` in place of
+    the flag the first step after which the state was non-finite (-1: none)."""
 
     def step(c):
         return _one_step(model, drive, solver, key, plan, c)
@@ -215,7 +222,7 @@ def _run(model, drive, solver, key, carry: _Carry, plan: _Plan, n_records: int):
 
         def guarded(c):
             return jax.lax.cond(
-                c.step < plan.n_steps,
+                c.step < stop,
                 step,
                 lambda c_: (c_, jax.tree.map(lambda s: jnp.zeros(s.shape, s.dtype), spikes_shape)),
                 c,
@@ -289,9 +296,8 @@ def _chunk_records(n_records_total: int, every: int, bytes_per_step: int, chunk_
 
 
 # -- streaming -------------------------------------------------------------
-def _atomic_savez(path: Path, **arrays):
-    with atomic_path(path) as tmp, open(tmp, "wb") as fh:
-        np.savez(fh, **arrays)
+class StreamError(ValueError):
+    """A ``stream_to`` folder that cannot be resumed as it is (damaged, edited, another run)."""
 
 
 def _numerics(model, drive, solver, key, dt) -> str:
@@ -305,7 +311,26 @@ def _numerics(model, drive, solver, key, dt) -> str:
     return f"noise {_random.STREAM} on {jax.default_backend()}; fused population step: {'neurodyn_lif_exp_f32' in step}"
 
 
-def _signature(model, drive, key, plan: _Plan, solver) -> str:
+_MANIFEST = "run.json"
+_FORMAT = "neurodyn-stream"
+_VERSION = 2
+
+
+def _chunk_name(c: int) -> str:
+    return f"chunk_{c:06d}.npz"
+
+
+def _checkpoint_name(c: int) -> str:
+    return f"checkpoint_{c:06d}.npz"
+
+
+def _npz_bytes(arrays: dict) -> bytes:
+    buf = io.BytesIO()
+    np.savez(buf, **arrays)
+    return buf.getvalue()
+
+
+def _signature(model, drive, key, plan: _Plan, solver, carry=None) -> str:
     h = hashlib.sha256()
     h.update(_numerics(model, drive, solver, key, plan.dt).encode())
     h.update(repr(plan).encode())
@@ -316,47 +341,143 @@ def _signature(model, drive, key, plan: _Plan, solver) -> str:
         for leaf in jax.tree.leaves(dyn):
             h.update(np.asarray(leaf).tobytes())
     h.update(np.asarray(jax.random.key_data(key)).tobytes())
+    for leaf in jax.tree.leaves(carry):  # the starting state and step: a continued run is another run
+        h.update(np.asarray(leaf).tobytes())
     return h.hexdigest()
 
 
 class _Stream:
-    """Chunk files + checkpoint in a folder; lets an interrupted run resume."""
+    """A run's chunks in a folder, committed by one manifest so an interrupted run resumes exactly.
 
-    def __init__(self, folder, signature: str, resume: bool):
+    Chunk ``c`` is written as ``chunk_c.npz`` (its records) and ``checkpoint_c.npz`` (the
+    carry after it), each atomically and on disk; then ``run.json`` is replaced, naming and
+    checksumming every committed file. A kill at any point leaves the old or the new
+    manifest, and files it does not name are removed on the next start.
+    """
+
+    def __init__(self, folder, signature: str, resume):
         self.folder = Path(folder)
+        if self.folder.exists() and not self.folder.is_dir():
+            raise StreamError(f"stream_to must be a folder, got the file {self.folder}")
         self.folder.mkdir(parents=True, exist_ok=True)
         self.signature = signature
-        meta = self.folder / "run.json"
-        self.done = 0
-        if resume and meta.exists():
-            info = json.loads(meta.read_text())
-            if info.get("signature") != signature:
-                raise ValueError(
-                    f"stream_to: {self.folder} holds chunks of a different run "
-                    "(model, inputs, key, plan, noise stream or C++ kernels in use differ); "
-                    "use another folder or resume=False"
-                )
-            self.done = int(info["chunks_done"])
-        elif meta.exists() and not resume:
-            for old in self.folder.glob("chunk_*.npz"):
-                old.unlink()
-            (self.folder / "checkpoint.npz").unlink(missing_ok=True)
+        self.entries: list[dict] = []  # committed chunks, in order
+        self.data: list[dict] = []  # their records, verified
+        self.checkpoint = None  # leaves of the last committed carry
+        if resume:
+            manifest = self._read_manifest()
+            if manifest is not None:
+                if manifest["signature"] != signature:
+                    raise StreamError(
+                        f"stream_to: {self.folder} holds chunks of a different run "
+                        "(model, inputs, key, initial state, plan, noise stream or C++ kernels in use differ); "
+                        "use another folder or resume=False"
+                    )
+                self._verify(manifest["chunks"], repair=resume == "repair")
+        self._commit()  # first the manifest (resets progress unless resuming) ...
+        self._clean()  # ... then the files it does not name
+
+    @property
+    def done(self) -> int:
+        return len(self.entries)
+
+    def _manifest_error(self, why: str) -> StreamError:
+        return StreamError(
+            f"stream_to: {self.folder / _MANIFEST} is not a valid neurodyn stream manifest ({why}); "
+            "resume=False starts the run over in this folder"
+        )
+
+    def _read_manifest(self):
+        path = self.folder / _MANIFEST
+        if not path.exists():
+            return None
+        try:
+            info = json.loads(path.read_bytes().decode())
+        except (OSError, UnicodeDecodeError, ValueError) as exc:
+            raise self._manifest_error(f"unreadable: {exc}") from None
+        if not isinstance(info, dict) or info.get("format") != _FORMAT:
+            raise self._manifest_error("no neurodyn-stream format tag")
+        if info.get("version") != _VERSION:
+            raise self._manifest_error(f"format version {info.get('version')!r}, this neurodyn reads {_VERSION}")
+        claimed = info.pop("sha256", None)
+        if claimed != hashlib.sha256(json.dumps(info, sort_keys=True).encode()).hexdigest():
+            raise self._manifest_error("its checksum does not match its content: it was edited")
+        chunks, done = info.get("chunks"), info.get("chunks_done")
+        fields = {"chunk", "chunk_sha256", "checkpoint", "checkpoint_sha256"}
+        if (
+            not isinstance(info.get("signature"), str)
+            or not isinstance(chunks, list)
+            or not all(isinstance(e, dict) and set(e) == fields for e in chunks)
+            or done != len(chunks)
+        ):
+            raise self._manifest_error("fields missing or inconsistent")
+        return info
+
+    def _verify(self, entries: list, repair: bool):
+        """Keep the committed chunks whose files match their checksums, up to the first bad one."""
+        for c, entry in enumerate(entries):
+            try:
+                if entry["chunk"] != _chunk_name(c) or entry["checkpoint"] != _checkpoint_name(c):
+                    raise ValueError(f"named {entry['chunk']} / {entry['checkpoint']}")
+                arrays = []
+                for name in ("chunk", "checkpoint"):
+                    raw = (self.folder / entry[name]).read_bytes()
+                    if hashlib.sha256(raw).hexdigest() != entry[name + "_sha256"]:
+                        raise ValueError(f"{entry[name]} does not match its checksum")
+                    with np.load(io.BytesIO(raw)) as npz:
+                        arrays.append({k: npz[k] for k in npz.files})
+            except (OSError, ValueError, KeyError, EOFError, zipfile.BadZipFile) as exc:
+                if not repair:
+                    raise StreamError(
+                        f"stream_to: chunk {c} of {self.folder} is damaged ({exc}); chunks before it are intact: "
+                        f"resume='repair' keeps those {c} and recomputes from chunk {c}, resume=False starts over"
+                    ) from None
+                warnings.warn(f"stream_to: chunk {c} of {self.folder} is damaged ({exc}); recomputing from it", stacklevel=5)
+                return
+            self.entries.append(entry)
+            self.data.append(arrays[0])
+            self.checkpoint = arrays[1]
+
+    def _commit(self):
+        info = {
+            "format": _FORMAT,
+            "version": _VERSION,
+            "signature": self.signature,
+            "chunks_done": len(self.entries),
+            "chunks": self.entries,
+        }
+        info["sha256"] = hashlib.sha256(json.dumps(info, sort_keys=True).encode()).hexdigest()
+        write_text(self.folder / _MANIFEST, json.dumps(info, indent=1))
+
+    def _clean(self):
+        named = {e[k] for e in self.entries for k in ("chunk", "checkpoint")}
+        for path in self.folder.iterdir():
+            ours = (path.name.startswith(("chunk_", "checkpoint_")) and path.suffix == ".npz") or path.name == "checkpoint.npz"
+            temporary = path.name.startswith((".chunk_", ".checkpoint_", f".{_MANIFEST}.")) and path.suffix == ".tmp"
+            if (ours and path.name not in named) or temporary:
+                path.unlink(missing_ok=True)
 
     def load_checkpoint(self, carry: _Carry) -> _Carry:
-        data = np.load(self.folder / "checkpoint.npz")
         leaves, treedef = jax.tree.flatten(carry)
-        return jax.tree.unflatten(treedef, [jnp.asarray(data[f"leaf{i}"]) for i in range(len(leaves))])
+        saved = [self.checkpoint.get(f"leaf{i}") for i in range(len(leaves))]
+        if len(self.checkpoint) != len(leaves) or any(
+            s is None or s.shape != np.shape(x) or s.dtype != x.dtype for s, x in zip(saved, leaves)
+        ):
+            raise StreamError(f"stream_to: the checkpoint of chunk {self.done - 1} in {self.folder} does not fit this run")
+        return jax.tree.unflatten(treedef, [jnp.asarray(x) for x in saved])
 
     def chunks(self):
-        for c in range(self.done):
-            with np.load(self.folder / f"chunk_{c:06d}.npz") as data:
-                yield {k: data[k] for k in data.files}
+        yield from self.data
 
     def write(self, c: int, chunk: dict, carry: _Carry):
-        _atomic_savez(self.folder / f"chunk_{c:06d}.npz", **chunk)
-        leaves = jax.tree.leaves(carry)
-        _atomic_savez(self.folder / "checkpoint.npz", **{f"leaf{i}": np.asarray(x) for i, x in enumerate(leaves)})
-        write_text(self.folder / "run.json", json.dumps({"signature": self.signature, "chunks_done": c + 1}))
+        assert c == len(self.entries), (c, len(self.entries))
+        entry = {"chunk": _chunk_name(c), "checkpoint": _checkpoint_name(c)}
+        entry["chunk_sha256"] = write_bytes(self.folder / entry["chunk"], _npz_bytes(chunk))
+        leaves = {f"leaf{i}": np.asarray(x) for i, x in enumerate(jax.tree.leaves(carry))}
+        entry["checkpoint_sha256"] = write_bytes(self.folder / entry["checkpoint"], _npz_bytes(leaves))
+        self.entries.append(entry)
+        self.checkpoint = leaves
+        self._commit()
 
 
 # -- the public entry point ----------------------------------------------
@@ -372,9 +493,12 @@ def simulate(
     progress: bool = True,
     solver: AbstractSolver | None = None,
     state=None,
+    t0: float | None = None,
     chunk_steps: int | None = None,
     stream_to=None,
-    resume: bool = False,
+    resume: bool | str = False,
+    max_steps: int = MAX_STEPS,
+    max_memory: int | None = None,
 ) -> Result:
     """Simulate ``model`` for ``duration`` ms with time step ``dt`` ms.
 
@@ -393,10 +517,31 @@ def simulate(
             platform, with or without a C++ compiler (noise: ``neurodyn.engine._random``).
         progress: show a progress bar advancing per chunk.
         solver: override the model's default integrator.
-        state: initial state (default ``model.init_state(key)``).
+        state: where to start: ``None`` (``model.init_state(key)``), a model state, or a
+            previous :class:`Result` (or its ``continuation``) to continue that run: its
+            model state, its inputs' state (when the inputs have the same structure), its
+            time and, when ``key`` is not given, its key. Two chained runs then equal one
+            long run bit for bit, provided the first run's duration is a multiple of
+            ``record_every * dt`` and both use the same key.
+        t0: start time, ms, on the ``dt`` grid (default 0, or the end of a continued
+            result). Time-dependent inputs and the per-step random keys
+            (``fold_in(key, step)``) go on from step ``t0 / dt``; ``res.t`` starts at ``t0``.
         chunk_steps: steps per compiled chunk (default: from a memory budget).
-        stream_to: folder; each finished chunk is written there atomically, so an
-            interrupted run keeps its chunks, and ``resume=True`` continues it.
+        stream_to: folder; each finished chunk and the carry after it are written there
+            and committed by one checksummed manifest (``run.json``), so an interrupted
+            run keeps its chunks.
+        resume: with ``stream_to``: ``True`` continues the run found there exactly (a
+            damaged folder is refused, naming its first bad chunk), ``"repair"`` keeps the
+            chunks before the first bad one and recomputes the rest, ``False`` starts over
+            (the folder's chunks are removed).
+        max_steps: refuse runs of more steps than this (default ``MAX_STEPS``, 10⁹;
+            at most 2³¹ − 1): a unit slip such as ``duration=1e30`` fails at once.
+        max_memory: refuse runs whose estimated memory (state plus recorded traces) exceeds
+            this many bytes (default: the machine's physical memory).
+
+    Warns (``UserWarning``) when a spiking model fires no spike at all, or a population's
+    mean rate reaches the ceiling that refractoriness allows, ``1 / (t_ref + dt)``: both
+    usually mean a unit slip (``C_m=0.25`` meant as nF is 0.25 pF).
 
     Returns:
         a :class:`Result`. Under ``jit``/``vmap``/``grad`` the whole run is one
@@ -412,9 +557,11 @@ def simulate(
         raise TypeError(f"model must be a neurodyn model (AbstractModel), got {type(model).__name__}")
     duration, dt, n_steps = _check_times(duration, dt)
     _check_dt(model, dt)
-    if not isinstance(record_every, (int, np.integer)) or record_every < 1:
-        raise ValueError(f"record_every must be a positive integer number of steps, got {record_every!r}")
-    every = int(record_every)
+    every = _check_limits(model, n_steps, record_every, max_steps, max_memory)
+    stream_to, resume = _check_stream_args(stream_to, resume)
+    if key is not None:
+        check_key("key", key)
+    state, in_state, start, key = _check_start(state, t0, key, dt, n_steps)
     key = jax.random.key(0) if key is None else key
     if solver is None:
         solver = getattr(model, "default_solver", None) if isinstance(model, AbstractDynamics) else None
@@ -426,22 +573,29 @@ def simulate(
     _check_drive(drive, dt)
     if state is None:
         state = _init_state_jit(model, k_state)
-    in_state = _init_state_jit(drive, k_inputs)
+    else:
+        _check_state(model, state, k_state)
+    fresh_inputs = _init_state_jit(drive, k_inputs)
+    if in_state is None or not _same_structure(in_state, fresh_inputs):
+        in_state = fresh_inputs  # nothing to continue: these inputs are not the previous run's
 
     # Learn the spike structure and recordable variables without running anything.
-    probe = _Carry(state, in_state, jnp.asarray(0, jnp.int32), {})
+    probe = _Carry(state, in_state, jnp.asarray(start, jnp.int32), {})
     populations = _spiking_populations(model, drive, solver, k_run, dt, probe)
     continuous = [v for v in variables(state) if eqx.is_inexact_array(getattr(state, v, None))]
     traces, want_spikes = parse_record(record, continuous, bool(populations))
     for name, neurons in traces.items():
-        shape = jax.eval_shape(lambda s: model.read(s, name), state).shape
+        shape = _read_shape(model, state, name)
         check_neurons(name, neurons, shape)
 
     n_records_total = -(-n_steps // every)
     bytes_per_step = sum(packed_width(n) for _, n in populations) if want_spikes else 0
+    trace_bytes = 0  # per record
     for name, neurons in traces.items():
         size = np.prod(jax.eval_shape(lambda s: model.read(s, name), state).shape, dtype=int) if neurons is None else len(neurons)
         bytes_per_step += int(size) * 4 // every
+        trace_bytes += int(size) * 4
+    _check_memory(_state_bytes(state), trace_bytes * n_records_total, max_memory)
     traced = _inside_transformation() or is_traced((model, drive, key, state))
     records_per_chunk = n_records_total if traced else _chunk_records(n_records_total, every, bytes_per_step, chunk_steps)
     n_chunks = -(-n_records_total // records_per_chunk)
@@ -460,14 +614,15 @@ def simulate(
         track_nonfinite=traced,
     )
     counts = {p: jnp.zeros((n,), jnp.int32) for p, n in plan.counted}
-    carry = _Carry(state, in_state, jnp.asarray(0, jnp.int32), counts)
+    carry = _Carry(state, in_state, jnp.asarray(start, jnp.int32), counts)
+    stop = jnp.asarray(start + n_steps, jnp.int32)
 
     if traced:
         if stream_to is not None:
             raise ValueError("stream_to cannot be used under jit/vmap/grad (the run is not on the host)")
-        carry, rec, packed, first_nonfinite = _run(model, drive, solver, k_run, carry, plan, n_records_total)
+        carry, rec, packed, first_nonfinite = _run(model, drive, solver, k_run, carry, plan, n_records_total, stop)
         return Result(
-            t=jnp.arange(n_records_total) * (every * dt),
+            t=(jnp.arange(n_records_total) * every + start) * dt,
             traces=rec,
             spike_counts=_counts(plan, carry, {}),
             spike_times={p: None for p, _ in plan.spiking},
@@ -480,8 +635,12 @@ def simulate(
             dt=dt,
             units=plan.units,
             first_nonfinite=first_nonfinite,
+            continuation=Continuation(carry.state, carry.inputs, carry.step, key),
+            t0=start * dt,
         )
-    return _run_eager(model, drive, solver, k_run, carry, plan, n_chunks, progress, stream_to, resume, duration)
+    res = _run_eager(model, drive, solver, k_run, key, carry, start, plan, n_chunks, progress, stream_to, resume, duration)
+    _warn_implausible_rates(model, res)
+    return res
 
 
 def _inside_transformation() -> bool:
@@ -492,6 +651,71 @@ def _inside_transformation() -> bool:
         return not trace_state_clean()
     except ImportError:  # older/newer JAX: staging check (misses closed-over tracers under grad)
         return isinstance(jnp.zeros(()) + 0, jax.core.Tracer)
+
+
+def _check_stream_args(stream_to, resume):
+    if not (isinstance(resume, (bool, np.bool_)) or (isinstance(resume, str) and resume == "repair")):
+        raise ValueError(f"resume must be True, False or 'repair', got {resume!r}")
+    if stream_to is None:
+        if resume:
+            raise ValueError(f"resume={resume!r} needs stream_to, the folder of the run to resume")
+        return None, False
+    if not isinstance(stream_to, (str, os.PathLike)):
+        raise TypeError(f"stream_to must be a folder path (str or pathlib.Path), got {type(stream_to).__name__}")
+    if not str(os.fspath(stream_to)).strip():
+        raise ValueError(f"stream_to must name a folder, got {stream_to!r} (write '.' for the current folder)")
+    return stream_to, resume if isinstance(resume, str) else bool(resume)
+
+
+def _check_start(state, t0, key, dt, n_steps):
+    """(model state or None, inputs' state or None, first step, key or None) of a run."""
+    in_state = None
+    step = None  # the continued result's step counter, where readable on the host
+    if isinstance(state, Result):
+        if state.continuation is None:
+            raise ValueError("state: this Result carries no continuation (a result loaded from a file); "
+                             "pass its final state and t0 instead")
+        state = state.continuation
+    if isinstance(state, Continuation):
+        if key is None:
+            key = state.key
+        if not isinstance(state.step, jax.core.Tracer):
+            steps = np.unique(np.asarray(state.step))
+            if steps.size != 1:
+                raise ValueError(f"state: a batched continuation whose runs ended at different steps {steps[:4]}")
+            step = int(steps[0])
+        elif t0 is None:
+            raise TypeError("t0: continuing a result inside jit/vmap needs t0 (ms) as a Python number")
+        state, in_state = state.state, state.inputs
+    if t0 is None:
+        start = 0 if step is None else step
+    else:
+        if isinstance(t0, jax.core.Tracer):
+            raise TypeError("t0 must be a Python number of ms, got a traced value")
+        try:
+            t0 = float(t0)
+        except (TypeError, ValueError):
+            raise TypeError(f"t0 must be a number of ms, got {type(t0).__name__}") from None
+        if not (t0 >= 0 and math.isfinite(t0)):
+            raise ValueError(f"t0 must be a finite time >= 0 ms, got {t0}")
+        start = round(t0 / dt)
+        if abs(start * dt - t0) > 1e-9 * max(t0, dt):
+            raise ValueError(f"t0 must lie on the dt grid (a whole number of steps of dt={dt} ms), got t0={t0} ms")
+        if step is not None and step != start:
+            raise ValueError(f"t0={t0} ms differs from the time the continued result ended at, {step * dt} ms")
+    if start + n_steps > np.iinfo(np.int32).max:
+        raise ValueError(
+            f"t0 + duration spans step {start + n_steps}, beyond the step counter's range ({np.iinfo(np.int32).max})"
+        )
+    return state, in_state, start, key
+
+
+def _same_structure(a, b) -> bool:
+    """Same tree, shapes and dtypes."""
+    shape = lambda x: (np.shape(x), jnp.result_type(x))
+    return jax.tree.structure(a) == jax.tree.structure(b) and all(
+        shape(x) == shape(y) for x, y in zip(jax.tree.leaves(a), jax.tree.leaves(b))
+    )
 
 
 def _check_times(duration, dt):
@@ -511,6 +735,106 @@ def _check_times(duration, dt):
     return duration, dt, n_steps
 
 
+def _machine_memory() -> int:
+    try:
+        return os.sysconf("SC_PAGE_SIZE") * os.sysconf("SC_PHYS_PAGES")
+    except (ValueError, OSError, AttributeError):
+        return 16 * 2**30
+
+
+def _gib(n: float) -> str:
+    return f"{n / 2**30:.3g} GiB"
+
+
+def _check_limits(model, n_steps, record_every, max_steps, max_memory) -> int:
+    """record_every, the step limit and (before anything is allocated) a lower bound of the
+    state's memory: one 32-bit number per model element. Returns record_every."""
+    every = check_integer("record_every", record_every, 1, 2**31 - 1, "integer number of steps")
+    max_steps = check_integer("max_steps", max_steps, 1, 2**31 - 1, "integer number of steps")
+    if n_steps > max_steps:
+        raise ValueError(
+            f"duration/dt: the run has {n_steps:.4g} steps, more than max_steps = {max_steps:.4g}; "
+            "check the units (ms) of duration and dt, or pass max_steps=... (config: simulation.max_steps) to allow it"
+        )
+    if max_memory is not None:
+        check_integer("max_memory", max_memory, 1, 2**63 - 1, "integer number of bytes")
+    shapes = model.input_shape
+    shapes = shapes.values() if isinstance(shapes, dict) else [shapes]
+    _check_memory(4 * sum(int(np.prod(s, dtype=object)) for s in shapes), 0, max_memory)  # at least one number per element
+    return every
+
+
+def _state_bytes(state) -> int:
+    return sum(int(np.prod(np.shape(x), dtype=object)) * np.dtype(x.dtype).itemsize
+               for x in jax.tree.leaves(state) if hasattr(x, "dtype") and not jax.dtypes.issubdtype(x.dtype, jax.dtypes.prng_key))
+
+
+def _check_memory(state_bytes: int, trace_bytes: int, max_memory) -> None:
+    """Refuse a run whose state plus recorded traces would exceed ``max_memory`` bytes."""
+    budget = _machine_memory() if max_memory is None else int(max_memory)
+    total = state_bytes + trace_bytes
+    if total > budget:
+        where = "the machine's memory" if max_memory is None else "max_memory"
+        raise ValueError(
+            f"memory: the run needs an estimated {_gib(total)} (state {_gib(state_bytes)}, recorded traces "
+            f"{_gib(trace_bytes)}), more than {where} = {_gib(budget)}; record fewer variables or neurons, "
+            "raise record_every, or pass max_memory=... bytes (config: simulation.max_memory, e.g. '64 GiB')"
+        )
+
+
+def _check_state(model, state, key) -> None:
+    """A given initial state must have the structure and shapes of ``model.init_state``."""
+    try:
+        expected = jax.eval_shape(model.init_state, key)
+    except Exception:  # noqa: BLE001 - a model whose init_state cannot be traced: nothing to compare
+        return
+    got_leaves, got_tree = jax.tree.flatten(state)
+    want_leaves, want_tree = jax.tree.flatten(expected)
+    if got_tree != want_tree:
+        raise ValueError(f"state: expected a {type(expected).__name__} of {type(model).__name__}.init_state, got {type(state).__name__} of another structure")
+    for path, got, want in zip(jax.tree_util.tree_flatten_with_path(expected)[0], got_leaves, want_leaves):
+        if np.shape(got) != want.shape:
+            name = jax.tree_util.keystr(path[0])
+            raise ValueError(f"state: {name.lstrip('.')} must have shape {want.shape} for this model, got shape {np.shape(got)}")
+
+
+def _read_shape(model, state, name):
+    """Shape of a recorded variable; an unknown name close to 'spikes' is pointed to it."""
+    try:
+        return jax.eval_shape(lambda s: model.read(s, name), state).shape
+    except ValueError as exc:
+        hint = suggest(name, ["spikes"]) if "(did you mean" not in str(exc) else ""
+        if hint:
+            raise ValueError(f"record: unknown variable {name!r}{hint}") from None
+        raise
+
+
+def _warn_implausible_rates(model, res: Result) -> None:
+    """Warn when a spiking model fired nothing, or fires at the refractory ceiling."""
+    if not res.sizes:
+        return
+    counts = {p: np.asarray(res.spike_counts[p]) for p, _ in res.sizes}
+    seconds = res.duration * 1e-3
+    if all(c.sum() == 0 for c in counts.values()):
+        warnings.warn(f"the run produced no spikes in {res.duration:g} ms ({type(model).__name__}): check the inputs, "
+                      "and the units of the parameters (pA, pF, mV, ms)", UserWarning, stacklevel=3)
+        return
+    pops = getattr(model, "populations", None)
+    for p, n in res.sizes:
+        neuron = pops[p].model if pops is not None else model
+        neuron = getattr(neuron, "neuron", neuron)
+        t_ref = getattr(neuron, "t_ref", None)
+        if t_ref is None or is_traced(t_ref):
+            continue
+        ceiling = 1e3 / (float(np.min(np.asarray(t_ref))) + res.dt)
+        rate = float(counts[p].sum()) / n / seconds
+        if rate >= 0.9 * ceiling:
+            where = "" if pops is None else f"population {p!r}: "
+            warnings.warn(f"{where}mean rate {rate:.4g} Hz is at the ceiling 1/(t_ref + dt) = {ceiling:.4g} Hz: "
+                          "the neurons fire as fast as refractoriness allows; check the units of the parameters "
+                          "(C_m in pF, I_e in pA)", UserWarning, stacklevel=3)
+
+
 def _check_dt(model, dt):
     for name, tau in model.time_constants().items():
         if is_traced(tau):
@@ -523,7 +847,7 @@ def _check_dt(model, dt):
             )
 
 
-def _run_eager(model, drive, solver, key, carry, plan: _Plan, n_chunks, progress, stream_to, resume, duration):
+def _run_eager(model, drive, solver, key, user_key, carry, start, plan: _Plan, n_chunks, progress, stream_to, resume, duration):
     from concurrent.futures import ThreadPoolExecutor
 
     from tqdm.auto import tqdm
@@ -534,7 +858,7 @@ def _run_eager(model, drive, solver, key, carry, plan: _Plan, n_chunks, progress
     stream = None
     first = 0
     if stream_to is not None:
-        stream = _Stream(stream_to, _signature(model, drive, key, plan, solver), resume)
+        stream = _Stream(stream_to, _signature(model, drive, key, plan, solver, carry), resume)
         if stream.done:
             carry = stream.load_checkpoint(carry)
             for chunk in stream.chunks():
@@ -556,8 +880,8 @@ def _run_eager(model, drive, solver, key, carry, plan: _Plan, n_chunks, progress
             for other in pending:
                 other[4].cancel()
             steps_before = c * L
-            where = _diagnose(model, drive, solver, key, start_carry, plan, min(L, plan.n_steps - steps_before), steps_before)
-            partial = _assemble(plan, trace_parts, spike_parts, start_carry, steps_before, duration)
+            where = _diagnose(model, drive, solver, key, start_carry, plan, min(L, plan.n_steps - steps_before), start + steps_before)
+            partial = _assemble(plan, trace_parts, spike_parts, start_carry, start, user_key, steps_before, duration)
             raise SimulationError(f"simulation diverged: {where}", partial)
         chunk = decoded.result()
         _collect(chunk, trace_parts, spike_parts)
@@ -565,11 +889,12 @@ def _run_eager(model, drive, solver, key, carry, plan: _Plan, n_chunks, progress
             stream.write(c, chunk, end_carry)
         bar.update(min(L, plan.n_steps - c * L) * plan.dt)
 
+    stop = jnp.asarray(start + plan.n_steps, jnp.int32)
     try:
         with ThreadPoolExecutor(workers, thread_name_prefix="neurodyn-decode") as pool:
             for c in range(first, n_chunks):
-                end_carry, rec, packed, finite = _run_jit(model, drive, solver, key, carry, plan, plan.records_per_chunk)
-                pending.append((c, carry, end_carry, finite, pool.submit(_chunk_arrays, plan, c, rec, packed)))
+                end_carry, rec, packed, finite = _run_jit(model, drive, solver, key, carry, plan, plan.records_per_chunk, stop)
+                pending.append((c, carry, end_carry, finite, pool.submit(_chunk_arrays, plan, start, c, rec, packed)))
                 carry = end_carry
                 while len(pending) > depth:
                     finish(pending.popleft())
@@ -577,19 +902,19 @@ def _run_eager(model, drive, solver, key, carry, plan: _Plan, n_chunks, progress
                 finish(pending.popleft())
     finally:
         bar.close()
-    return _assemble(plan, trace_parts, spike_parts, carry, plan.n_steps, duration)
+    return _assemble(plan, trace_parts, spike_parts, carry, start, user_key, plan.n_steps, duration)
 
 
-def _chunk_arrays(plan: _Plan, c: int, rec, packed) -> dict:
+def _chunk_arrays(plan: _Plan, start: int, c: int, rec, packed) -> dict:
     """One finished chunk on the host: trimmed traces and spike events."""
     L = plan.chunk_steps
     keep = min(plan.records_per_chunk, -(-(plan.n_steps - c * L) // plan.every))
     out = {f"trace:{name}": np.asarray(rec[name])[:keep] for name, _ in plan.traces}
     for p, _ in plan.spiking:
         if jax.default_backend() == "cpu":
-            times, idx = unpack_events(np.asarray(packed[p]), c * L, plan.dt)
+            times, idx = unpack_events(np.asarray(packed[p]), start + c * L, plan.dt)
         else:
-            times, idx = unpack_events_on_device(packed[p], c * L, plan.dt)
+            times, idx = unpack_events_on_device(packed[p], start + c * L, plan.dt)
         out[f"spike_time:{p}"], out[f"spike_index:{p}"] = times, idx
     return out
 
@@ -613,14 +938,14 @@ def _counts(plan: _Plan, carry: _Carry, indices: dict) -> dict:
     return out
 
 
-def _assemble(plan: _Plan, trace_parts, spike_parts, carry: _Carry, steps_done: int, duration: float) -> Result:
+def _assemble(plan: _Plan, trace_parts, spike_parts, carry: _Carry, start: int, key, steps_done: int, duration: float) -> Result:
     traces = {
         name: np.concatenate(parts) if parts else np.zeros((0,)) for name, parts in trace_parts.items()
     }
     n_rec = len(next(iter(traces.values()))) if traces else -(-steps_done // plan.every)
     indices = {p: np.concatenate(i).astype(np.int32) if i else np.zeros(0, np.int32) for p, (_, i) in spike_parts.items()}
     return Result(
-        t=np.arange(n_rec) * (plan.every * plan.dt),
+        t=(np.arange(n_rec) * plan.every + start) * plan.dt,
         traces=traces,
         spike_counts=_counts(plan, carry, indices),
         spike_times={p: np.concatenate(t) if t else np.zeros(0) for p, (t, _) in spike_parts.items()},
@@ -632,7 +957,9 @@ def _assemble(plan: _Plan, trace_parts, spike_parts, carry: _Carry, steps_done: 
         duration=steps_done * plan.dt if steps_done < plan.n_steps else duration,
         dt=plan.dt,
         units=plan.units,
+        continuation=Continuation(carry.state, carry.inputs, carry.step, key),
+        t0=start * plan.dt,
     )
 
 
-__all__ = ["simulate", "SimulationError", "Spikes"]
+__all__ = ["simulate", "SimulationError", "StreamError", "Spikes"]

@@ -34,10 +34,33 @@ import jax.numpy as jnp
 import numpy as np
 
 from .. import inputs as _inputs
+from .._params import MAX_NEURONS, check_finite, check_integer, check_nonnegative, check_positive
 from ..connectivity import ExpConductance, ExpCurrent, WithSynapses, fixed_probability, normal, uniform
 from ..connectivity._synaptic import Delta
 from ..network import Network, Population, Projection
 from ..neurons import LIF
+
+
+def _check_synapses(count: float) -> None:
+    """Refuse a network whose synapses alone (about 8 bytes each) would not fit in memory."""
+    from ..engine._simulate import _machine_memory
+
+    if 8 * count > _machine_memory():
+        raise ValueError(f"n: the network would have about {count:.3g} synapses ({8 * count / 2**30:.3g} GiB), "
+                         f"more than this machine's memory ({_machine_memory() / 2**30:.3g} GiB); choose a smaller n or p")
+
+
+def _check_ei(n, p, w_e, w_i):
+    """Arguments shared by COBA and CUBA; returns the connection probability."""
+    n = check_integer("n", n, 3, MAX_NEURONS, "integer number of neurons (80 % excitatory, at least one inhibitory)")
+    p = min(1.0, 80.0 / n) if p is None else p
+    check_finite("p", p)
+    if not 0 < p <= 1:
+        raise ValueError(f"p must be a connection probability in (0, 1], got {p!r}")
+    check_finite("w_e", w_e)
+    check_finite("w_i", w_i)
+    _check_synapses(float(n) * n * p)
+    return n, p
 
 
 def _ei(n, p, exc_model, inh_model, w_e, w_i, init, dt, seed, propagation, delay=0.0):
@@ -65,7 +88,8 @@ def coba(n: int = 4000, p: float | None = None, *, w_e: float = 0.6, w_i: float 
         res = nd.simulate(net, 1000.0, net.dt, inputs=inputs)
         res["E"].rates().mean()   # about 21 Hz
     """
-    p = 80.0 / n if p is None else p
+    n, p = _check_ei(n, p, w_e, w_i)
+    check_finite("I", I, "pA")
 
     def model(m):
         lif = LIF(n=m, tau_m=20.0, C_m=20.0, E_L=-60.0, V_th=-50.0, V_reset=-60.0, t_ref=5.0, I_e=I)
@@ -78,6 +102,7 @@ def coba(n: int = 4000, p: float | None = None, *, w_e: float = 0.6, w_i: float 
 def cuba(n: int = 4000, p: float = 0.02, *, w_e: float = 1.62, w_i: float = -9.0, dt: float = 0.1,
          seed: int = 0, propagation: str = "auto"):
     """CUBA network (Brian2's CUBA example, Vogels & Abbott 2005). Returns ``(network, inputs)``."""
+    n, p = _check_ei(n, p, w_e, w_i)
 
     def model(m):
         lif = LIF(n=m, tau_m=20.0, C_m=20.0, E_L=-49.0, V_th=-50.0, V_reset=-60.0, t_ref=5.0)
@@ -156,14 +181,30 @@ def brunel(regime: str = "AI", *, g: float | None = None, eta: float | None = No
 
     from ..connectivity import fixed_indegree
 
-    if regime not in BRUNEL_REGIMES:
+    try:
+        known = regime in BRUNEL_REGIMES
+    except TypeError:  # unhashable
+        known = False
+    if not known:
         raise ValueError(f"regime must be one of {', '.join(BRUNEL_REGIMES)}, got {regime!r}")
     g0, eta0 = BRUNEL_REGIMES[regime]
     g = g0 if g is None else g
     eta = eta0 if eta is None else eta
+    n_e = check_integer("n_e", n_e, 4, MAX_NEURONS, "integer number of excitatory neurons (N_I = n_e // 4 >= 1)")
+    check_finite("epsilon", epsilon)
+    if not 0 < epsilon <= 1:
+        raise ValueError(f"epsilon must be a connection probability in (0, 1], got {epsilon!r}")
+    check_positive("J", J, "mV")
+    check_nonnegative("g", g)
+    check_nonnegative("eta", eta)
+    check_nonnegative("delay", delay, "ms")
     tau, theta, V_r, t_ref = 20.0, 20.0, 10.0, 2.0
     n_i = n_e // 4
     C_E, C_I = int(round(epsilon * n_e)), int(round(epsilon * n_i))
+    if C_E < 1:
+        raise ValueError(f"epsilon * n_e must give at least one excitatory input per neuron (C_E = round(epsilon n_e) >= 1), "
+                         f"got epsilon={epsilon!r} and n_e={n_e}")
+    _check_synapses(float(n_e + n_i) * (C_E + C_I))
     nu_thr = theta / (J * C_E * tau) * 1e3  # Hz
     nu_ext = eta * nu_thr
     C_m = 1.0  # pF: currents in pA are mV/ms

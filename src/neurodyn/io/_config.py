@@ -17,17 +17,19 @@ expected and what was found.
 from __future__ import annotations
 
 import dataclasses
-import difflib
 import inspect
 import tomllib
 from pathlib import Path
 from typing import Any
 
 import jax.numpy as jnp
+import numpy as np
 
 from .. import inputs as _inputs
 from .. import neurons as _neurons
+from .._params import check_integer, suggest, to_unit
 from ..engine import _solvers
+from ..engine._simulate import MAX_STEPS
 
 #: Models a config can name (model.type).
 MODELS: dict[str, type] = {
@@ -77,7 +79,29 @@ SIMULATION_KEYS = {
     "record_every": "record traces every this many steps",
     "record_neurons": "indices of the neurons whose traces are recorded",
     "solver": f"one of {', '.join(SOLVERS)}",
+    "max_steps": "refuse runs of more steps than this (default 1e9)",
+    "max_memory": "refuse runs whose estimated memory exceeds this (bytes, or e.g. '64 GiB'; default: the machine's)",
 }
+
+#: Units of the quantities a config gives outside model parameters (whose units are in
+#: their ``param`` metadata). A value may be a number in this unit or a string with its
+#: own unit (``"1 s"``), converted by pint.
+UNITS = {
+    "simulation": {"duration": "ms", "dt": "ms", "max_memory": "byte"},
+    "constant": {"amplitude": "pA"},
+    "steps": {"times": "ms", "values": "pA"},
+    "pulses": {"amplitude": "pA", "start": "ms", "width": "ms", "period": "ms"},
+    "array": {"values": "pA", "dt": "ms", "times": "ms", "t0": "ms"},
+    "poisson": {"rate": "Hz", "weight": "pA ms"},
+    "white_noise": {"sigma": "pA ms^0.5", "mean": "pA"},
+    "ornstein_uhlenbeck": {"mean": "pA", "sigma": "pA", "tau": "ms"},
+    "coba": {"p": "", "w_e": "nS", "w_i": "nS", "I": "pA"},
+    "cuba": {"p": "", "w_e": "pA", "w_i": "pA"},
+    "brunel": {"g": "", "eta": "", "epsilon": "", "J": "mV", "delay": "ms"},
+}
+
+#: Deepest nesting of tables and arrays a config may have.
+MAX_DEPTH = 16
 
 BUNDLED = Path(__file__).resolve().parent.parent / "configs"
 
@@ -86,18 +110,45 @@ class ConfigError(ValueError):
     """A config file that cannot be run, with a one-line reason."""
 
 
-def _suggest(word, options) -> str:
-    close = difflib.get_close_matches(word, list(options), n=1)
-    return f" (did you mean {close[0]!r}?)" if close else ""
+_suggest = suggest
+
+
+def _depth(value) -> int:
+    """Nesting depth of tables/arrays, without recursion."""
+    deepest, stack = 0, [(value, 0)]
+    while stack:
+        node, d = stack.pop()
+        if isinstance(node, (dict, list)):
+            deepest = max(deepest, d + 1)
+            if d + 1 <= MAX_DEPTH:
+                stack.extend((v, d + 1) for v in (node.values() if isinstance(node, dict) else node))
+    return deepest
+
+
+def _loads(text: str, where: str) -> dict:
+    """TOML text -> dict; too deep nesting is an error, not a RecursionError."""
+    try:
+        data = tomllib.loads(text)
+    except RecursionError:
+        data = None
+    if data is None or _depth(data) > MAX_DEPTH:
+        raise ConfigError(f"{where}: tables and arrays nested too deeply; expected at most {MAX_DEPTH} levels")
+    return data
 
 
 def read(path) -> dict:
-    """Parse a TOML file into a dict, with one-line errors."""
+    """Parse a TOML file (UTF-8, with or without a byte-order mark) into a dict, with one-line errors."""
     path = Path(path)
     if not path.is_file():
-        raise ConfigError(f"config: no such file: {path}")
+        raise ConfigError(f"config: no such file: {path}" if not path.is_dir() else f"config: {path} is a directory; expected a TOML file")
     try:
-        return tomllib.loads(path.read_text())
+        text = path.read_bytes().decode("utf-8-sig")
+    except UnicodeDecodeError as exc:
+        raise ConfigError(f"config: {path} is not UTF-8 text (byte {exc.object[exc.start]:#04x} at offset {exc.start}); expected a TOML file") from None
+    except OSError as exc:
+        raise ConfigError(f"config: cannot read {path}: {exc.strerror or exc}") from None
+    try:
+        return _loads(text, f"config: {path}")
     except tomllib.TOMLDecodeError as exc:
         raise ConfigError(f"config: {path} is not valid TOML: {exc}") from None
 
@@ -108,7 +159,7 @@ def parse_override(text: str) -> tuple[list[str], Any]:
         raise ConfigError(f"--set: expected key=value (e.g. model.tau_m=15), got {text!r}")
     key, raw = text.split("=", 1)
     try:
-        value = tomllib.loads(f"v = {raw}")["v"]
+        value = _loads(f"v = {raw}", f"--set {key.strip()}")["v"]
     except tomllib.TOMLDecodeError:
         value = raw
     return key.strip().split("."), value
@@ -135,18 +186,54 @@ def _parameter_names(cls) -> list[str]:
     return [f.name for f in dataclasses.fields(cls) if f.init]
 
 
-def _array(value):
-    return jnp.asarray(value, dtype=float) if isinstance(value, list) else value
+def _in_unit(where: str, value, unit: str):
+    """A config value of a quantity in ``unit``: numbers as given (in ``unit``), strings with
+    their own unit (``"0.25 nF"``) converted, lists element by element, as a float array."""
+    def one(w, v):
+        if isinstance(v, str):
+            try:
+                return to_unit(w, v, unit)
+            except ValueError as exc:
+                raise ConfigError(str(exc)) from None
+        if isinstance(v, list):
+            return [one(f"{w}[{i}]", x) for i, x in enumerate(v)]
+        if isinstance(v, bool) or not isinstance(v, (int, float)):
+            raise ConfigError(f"{w}: expected a number{' in ' + unit if unit else ''}, got {v!r}")
+        try:
+            return float(v)
+        except OverflowError:
+            raise ConfigError(f"{w}: expected a finite number{' in ' + unit if unit else ''}, got {v}") from None
+
+    value = one(where, value)
+    if isinstance(value, list):
+        try:
+            return jnp.asarray(np.asarray(value, dtype=float))
+        except ValueError:
+            raise ConfigError(f"{where}: expected a number or a flat list of numbers, got a nested list of uneven lengths") from None
+    return value
+
+
+def _name(where: str, value, options, what: str) -> str:
+    """A name among ``options`` (model, input, network or solver type)."""
+    if not isinstance(value, str) or value not in options:
+        hint = _suggest(value, options) if isinstance(value, str) else ""
+        raise ConfigError(f"{where}: unknown {what} {value!r}; expected one of {', '.join(options)}{hint}")
+    return value
+
+
+def _model_units(cls) -> dict:
+    """Units of a model class's non-static parameters (from their ``param`` metadata)."""
+    return {f.name: f.metadata["unit"] for f in dataclasses.fields(cls)
+            if "unit" in (f.metadata or {}) and not f.metadata.get("static", False)}
 
 
 def build_model(section: dict):
     if not isinstance(section, dict) or "type" not in section:
         raise ConfigError(f"model.type: expected the name of a model, one of {', '.join(MODELS)}; found nothing")
-    name = section["type"]
-    if name not in MODELS:
-        raise ConfigError(f"model.type: unknown model {name!r}; expected one of {', '.join(MODELS)}{_suggest(str(name), MODELS)}")
+    name = _name("model.type", section["type"], list(MODELS), "model")
     cls = MODELS[name]
     known = _parameter_names(cls)
+    units = _model_units(cls)
     kwargs = {}
     for key, value in section.items():
         if key == "type":
@@ -155,7 +242,7 @@ def build_model(section: dict):
             raise ConfigError(
                 f"model.{key}: unknown parameter of {name}{_suggest(key, known)}; expected one of {', '.join(known)}"
             )
-        kwargs[key] = _array(value)
+        kwargs[key] = _in_unit(f"model.{key}", value, units[key]) if key in units else value
     try:
         return cls(**kwargs)
     except (TypeError, ValueError) as exc:
@@ -164,15 +251,17 @@ def build_model(section: dict):
 
 def build_network(section: dict, dt: float):
     """A bundled reference network and its own inputs (dict population -> input)."""
-    if not isinstance(section, dict) or section.get("type") not in NETWORKS:
-        kind = section.get("type") if isinstance(section, dict) else None
-        raise ConfigError(f"network.type: unknown network {kind!r}; expected one of {', '.join(NETWORKS)}{_suggest(str(kind), NETWORKS)}")
-    factory = _networks()[section["type"]]
+    if not isinstance(section, dict):
+        raise ConfigError(f"network: expected a [network] table, got {section!r}")
+    kind = _name("network.type", section.get("type"), NETWORKS, "network")
+    factory = _networks()[kind]
     known = [k for k in inspect.signature(factory).parameters if k != "dt"]
     kwargs = {k: v for k, v in section.items() if k != "type"}
     for key in kwargs:
         if key not in known:
-            raise ConfigError(f"network.{key}: unknown parameter of {section['type']}{_suggest(key, known)}; expected one of {', '.join(known)}")
+            raise ConfigError(f"network.{key}: unknown parameter of {kind}{_suggest(key, known)}; expected one of {', '.join(known)}")
+        if key in UNITS[kind]:
+            kwargs[key] = _in_unit(f"network.{key}", kwargs[key], UNITS[kind][key])
     try:
         return factory(**kwargs, dt=dt)
     except (TypeError, ValueError) as exc:
@@ -184,9 +273,11 @@ def _network_inputs(sections, own: dict, populations) -> dict:
     if isinstance(sections, dict):
         sections = [sections]
     out = {p: [v] for p, v in own.items()}
+    if not isinstance(sections, list):
+        raise ConfigError(f"input: expected [[input]] tables, found {type(sections).__name__}")
     for i, section in enumerate(sections or []):
-        if not isinstance(section, dict) or section.get("population") not in populations:
-            found = section.get("population") if isinstance(section, dict) else None
+        found = section.get("population") if isinstance(section, dict) else None
+        if not isinstance(found, str) or found not in populations:
             raise ConfigError(f"input[{i}].population: expected one of {', '.join(populations)}; found {found!r}")
         section = dict(section)
         pop = section.pop("population")
@@ -202,17 +293,20 @@ def build_inputs(sections) -> list:
     built = []
     for i, section in enumerate(sections):
         where = f"input[{i}]"
-        kind = section.get("type") if isinstance(section, dict) else None
-        if kind not in INPUTS:
-            raise ConfigError(
-                f"{where}.type: unknown input {kind!r}; expected one of {', '.join(INPUTS)}{_suggest(str(kind), INPUTS)}"
-            )
+        if not isinstance(section, dict):
+            raise ConfigError(f"{where}: expected an [[input]] table, got {section!r}")
+        kind = _name(f"{where}.type", section.get("type"), list(INPUTS), "input")
         factory = INPUTS[kind]
         known = list(inspect.signature(factory).parameters)
         kwargs = {k: v for k, v in section.items() if k != "type"}
         for key in kwargs:
             if key not in known:
                 raise ConfigError(f"{where}.{key}: unknown parameter of {kind}{_suggest(key, known)}; expected one of {', '.join(known)}")
+            if key in UNITS[kind]:
+                kwargs[key] = _in_unit(f"{where}.{key}", kwargs[key], UNITS[kind][key])
+        for key, param in inspect.signature(factory).parameters.items():
+            if param.default is param.empty and key not in kwargs:
+                raise ConfigError(f"{where}.{key}: required by a {kind} input; found nothing")
         try:
             built.append(factory(**kwargs))
         except (TypeError, ValueError) as exc:
@@ -220,15 +314,27 @@ def build_inputs(sections) -> list:
     return built
 
 
-def _number(section, key, where, kind=float, required=True):
+def _number(section, key, where, kind=float, required=True, low=None, high=None):
+    """A simulation setting: a number (strings with units for quantities), or an integer in [low, high]."""
     if key not in section:
         if required:
             raise ConfigError(f"{where}.{key}: required ({SIMULATION_KEYS[key]}); found nothing")
         return None
     value = section[key]
-    if isinstance(value, bool) or not isinstance(value, (int, float)) or (kind is int and not isinstance(value, int)):
-        raise ConfigError(f"{where}.{key}: expected {'an integer' if kind is int else 'a number'}, found {value!r}")
-    return kind(value)
+    if kind is int:
+        if key in UNITS["simulation"] and isinstance(value, str):
+            value = _in_unit(f"{where}.{key}", value, UNITS["simulation"][key])
+            value = int(value) if value.is_integer() else value
+        try:
+            return check_integer(f"{where}.{key}", value, low, high)
+        except (TypeError, ValueError) as exc:
+            raise ConfigError(str(exc).replace(" must be an integer", ": expected an integer")) from None
+    if isinstance(value, bool) or not isinstance(value, (int, float, str)):
+        raise ConfigError(f"{where}.{key}: expected a number, found {value!r}")
+    value = _in_unit(f"{where}.{key}", value, UNITS["simulation"].get(key, ""))
+    if not (0 < value < float("inf")):
+        raise ConfigError(f"{where}.{key}: must be > 0 ms and finite, found {value}")
+    return value
 
 
 @dataclasses.dataclass
@@ -244,6 +350,7 @@ class RunSpec:
     record_every: int
     solver: Any
     config: dict
+    limits: dict = dataclasses.field(default_factory=dict)  # max_steps / max_memory for simulate
 
 
 def validate(config: dict) -> RunSpec:
@@ -261,13 +368,12 @@ def validate(config: dict) -> RunSpec:
             raise ConfigError(f"simulation.{key}: unknown setting{_suggest(key, SIMULATION_KEYS)}; expected one of {', '.join(SIMULATION_KEYS)}")
     duration = _number(sim, "duration", "simulation")
     dt = _number(sim, "dt", "simulation")
-    for key, value in (("duration", duration), ("dt", dt)):
-        if value <= 0:
-            raise ConfigError(f"simulation.{key}: must be > 0 ms, found {value}")
-    seed = _number(sim, "seed", "simulation", int, required=False) or 0
-    every = _number(sim, "record_every", "simulation", int, required=False) or 1
-    if every < 1:
-        raise ConfigError(f"simulation.record_every: must be >= 1, found {every}")
+    seed = _number(sim, "seed", "simulation", int, required=False, low=-(2**63), high=2**63 - 1)
+    seed = 0 if seed is None else seed
+    every = _number(sim, "record_every", "simulation", int, required=False, low=1, high=2**31 - 1)
+    every = 1 if every is None else every
+    limits = {key: _number(sim, key, "simulation", int, required=False, low=1, high=high)
+              for key, high in (("max_steps", 2**31 - 1), ("max_memory", 2**63 - 1)) if key in sim}
     record = sim.get("record")
     if record is not None and (not isinstance(record, list) or not all(isinstance(r, str) for r in record)):
         raise ConfigError(f"simulation.record: expected a list of variable names, found {record!r}")
@@ -276,11 +382,19 @@ def validate(config: dict) -> RunSpec:
         if not isinstance(neurons, list) or not all(isinstance(i, int) and not isinstance(i, bool) for i in neurons):
             raise ConfigError(f"simulation.record_neurons: expected a list of integer indices, found {neurons!r}")
         record = {name: (None if name == "spikes" else neurons) for name in (record or ["spikes"])}
+    if record is not None:
+        for name in record:
+            if name != "spikes" and _suggest(name, ["spikes"]):
+                raise ConfigError(f"simulation.record: unknown variable {name!r}{_suggest(name, ['spikes'])}")
     solver = sim.get("solver")
     if solver is not None:
-        if solver not in SOLVERS:
-            raise ConfigError(f"simulation.solver: unknown solver {solver!r}; expected one of {', '.join(SOLVERS)}")
-        solver = SOLVERS[solver]()
+        solver = SOLVERS[_name("simulation.solver", solver, list(SOLVERS), "solver")]()
+    steps = round(duration / dt)
+    if steps > limits.get("max_steps", MAX_STEPS):
+        raise ConfigError(
+            f"simulation.duration: {duration:g} ms at dt = {dt:g} ms is {steps:.3g} steps, more than max_steps = "
+            f"{limits.get('max_steps', MAX_STEPS):.3g}; check the units (ms), or raise simulation.max_steps (at most 2**31 - 1)"
+        )
     if "network" in config:
         model, own = build_network(config["network"], dt)
         inputs = _network_inputs(config.get("input", []), own, list(model.input_shape))
@@ -291,7 +405,7 @@ def validate(config: dict) -> RunSpec:
         smallest = float(jnp.min(jnp.asarray(tau)))
         if dt > smallest:
             raise ConfigError(f"simulation.dt: {dt} ms is larger than the model's {name} = {smallest} ms; expected dt <= {name}")
-    return RunSpec(model, inputs, duration, dt, seed, record, every, solver, config)
+    return RunSpec(model, inputs, duration, dt, seed, record, every, solver, config, limits)
 
 
 def load_config(path=None, overrides=()) -> RunSpec:

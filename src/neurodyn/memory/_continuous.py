@@ -11,7 +11,8 @@ import jax.numpy as jnp
 from jaxtyping import Array, Float
 
 from ..engine import RK4, AbstractDynamics
-from ._validate import check_positive, check_states
+from .._params import check_positive
+from ._validate import check_states
 
 
 class ContinuousHopfieldState(eqx.Module):
@@ -72,8 +73,8 @@ class ContinuousHopfield(AbstractDynamics):
         if w.ndim != 2 or w.shape[0] != w.shape[1]:
             raise ValueError(f"weights must be a square (N, N) array, got shape {w.shape}")
         n = w.shape[0]
-        check_positive(tau, "tau (ms)")
-        check_positive(gain, "gain")
+        check_positive("tau (ms)", tau, scalar=True)
+        check_positive("gain", gain, scalar=True)
         b = jnp.asarray(bias, w.dtype)
         if b.ndim == 0:
             b = jnp.full((n,), b)

@@ -28,9 +28,10 @@ import jax.numpy as jnp
 import numpy as np
 from jaxtyping import Array, Float, Int
 
+from .._params import check_choice, check_positive
 from ..engine import AbstractMap
 from ._hopfield import RecallResult, check_max_sweeps, check_options, random_state, recall_loop, with_fields
-from ._validate import check_choice, check_no_drive, check_patterns, check_positive, check_states
+from ._validate import check_no_drive, check_patterns, check_states
 
 
 class DenseState(eqx.Module):
@@ -89,10 +90,10 @@ class DenseAssociativeMemory(AbstractMap):
         check_patterns(patterns, binary=True)
         if isinstance(F, (int, np.integer)) and not isinstance(F, bool):
             F, n = "poly", int(F)
-        check_choice(F, "F", ("poly", "exp"))
+        check_choice("F", F, ("poly", "exp"))
         if F == "poly" and not (isinstance(n, (int, np.integer)) and n >= 1):
             raise ValueError(f"n must be an integer >= 1, got {n!r}")
-        check_positive(beta, "beta")
+        check_positive("beta", beta, scalar=True)
         check_options(mode, order)
         self.patterns = jnp.asarray(patterns, dtype=jnp.result_type(float))
         self.beta = jnp.asarray(beta, self.patterns.dtype)

@@ -26,9 +26,10 @@ import jax.numpy as jnp
 import numpy as np
 from jaxtyping import Array, Bool, Float, Int
 
+from .._params import check_choice
 from ..engine import AbstractMap
 from ..engine._simulate import step_key
-from ._validate import check_choice, check_no_drive, check_patterns, check_states, is_concrete
+from ._validate import check_no_drive, check_patterns, check_states, is_concrete
 
 _RULES = ("hebbian", "pseudo_inverse", "storkey")
 
@@ -116,8 +117,8 @@ class RecallResult(eqx.Module):
 
 def check_options(mode, order, block_size=None) -> None:
     """The sweep options shared by the binary memories."""
-    check_choice(mode, "mode", ("async", "sync"))
-    check_choice(order, "order", ("random", "sequential"))
+    check_choice("mode", mode, ("async", "sync"))
+    check_choice("order", order, ("random", "sequential"))
     if block_size is not None and not (isinstance(block_size, (int, np.integer)) and block_size >= 1):
         raise ValueError(f"block_size must be None or an integer >= 1, got {block_size!r}")
 
@@ -234,7 +235,7 @@ class Hopfield(AbstractMap):
             if patterns is None:
                 raise ValueError("patterns must be given (shape (n_patterns, n_units)), got None")
             check_patterns(patterns, binary=True)
-            check_choice(rule, "rule", _RULES)
+            check_choice("rule", rule, _RULES)
             xi = jnp.asarray(patterns, dtype=jnp.result_type(float))
             w = {"hebbian": _hebbian, "pseudo_inverse": _pseudo_inverse, "storkey": _storkey}[
                 rule

@@ -24,9 +24,10 @@ import jax.numpy as jnp
 import numpy as np
 from jaxtyping import Array, Float
 
+from .._params import check_positive
 from ..engine import AbstractMap
 from ._hopfield import no_drive, with_fields
-from ._validate import check_no_drive, check_patterns, check_positive, check_states
+from ._validate import check_no_drive, check_patterns, check_states
 
 
 def _chunked(fn, q: Array, chunk_size: int) -> Array:
@@ -83,7 +84,7 @@ class ModernHopfield(AbstractMap):
 
     def __init__(self, patterns, beta=1.0, *, chunk_size: int = 1024, cue=None):
         check_patterns(patterns, binary=False)
-        check_positive(beta, "beta")
+        check_positive("beta", beta, scalar=True)
         _check_chunk(chunk_size)
         self.patterns = jnp.asarray(patterns, dtype=jnp.result_type(float))
         self.beta = jnp.asarray(beta, dtype=self.patterns.dtype)
@@ -100,7 +101,7 @@ class ModernHopfield(AbstractMap):
                 f"expected one of {', '.join(allowed)}"
             )
         if "beta" in changes:
-            check_positive(changes["beta"], "beta")
+            check_positive("beta", changes["beta"], scalar=True)
             changes["beta"] = jnp.asarray(changes["beta"], self.patterns.dtype)
         if "chunk_size" in changes:
             _check_chunk(changes["chunk_size"])
@@ -308,7 +309,7 @@ class ModernHopfieldLayer(eqx.Module):
         if not (isinstance(steps, (int, np.integer)) and steps >= 1):
             raise ValueError(f"steps must be an integer >= 1, got {steps!r}")
         beta = 1.0 / math.sqrt(d_key) if beta is None else beta
-        check_positive(beta, "beta")
+        check_positive("beta", beta, scalar=True)
         kq, kk, kv = jax.random.split(key, 3)
         self.w_q = eqx.nn.Linear(d_query, d_key, use_bias=False, key=kq)
         self.w_k = eqx.nn.Linear(d_stored, d_key, use_bias=False, key=kk)

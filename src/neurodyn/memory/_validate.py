@@ -2,7 +2,8 @@
 
 Every check raises one ``ValueError`` naming the argument, what was expected and
 what arrived. Checks on values are skipped when the value is a JAX tracer (the
-memories are built inside ``jit``/``vmap``/``grad`` too).
+memories are built inside ``jit``/``vmap``/``grad`` too). Numbers and choices are
+checked by ``neurodyn._params`` (``check_positive``, ``check_choice``), as in every model.
 """
 
 from __future__ import annotations
@@ -54,19 +55,6 @@ def check_states(x, n: int, name: str = "cue", *, binary: bool) -> None:
             raise ValueError(
                 f"{name} must contain only +1 and -1, got values such as {bad.tolist()}"
             )
-
-
-def check_positive(value, name: str) -> None:
-    """A scalar ``> 0`` (skipped for tracers)."""
-    if is_concrete(value):
-        v = np.asarray(value)
-        if v.ndim != 0 or not np.isfinite(v) or not v > 0:
-            raise ValueError(f"{name} must be a finite number > 0, got {value!r}")
-
-
-def check_choice(value, name: str, choices) -> None:
-    if value not in choices:
-        raise ValueError(f"{name} must be one of {sorted(choices)}, got {value!r}")
 
 
 def check_no_drive(model, state, drive):

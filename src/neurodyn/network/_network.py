@@ -30,6 +30,7 @@ import jax.numpy as jnp
 import numpy as np
 
 from .._warn import warn
+from .._params import check_integer
 from ..connectivity import _ffi
 from ..connectivity._builders import Connectivity, Distribution
 from ..connectivity._propagate import Synapses, event_contributions, make_synapses, propagate, propagate_together
@@ -167,8 +168,9 @@ class Network(AbstractMap):
     def __init__(self, populations, projections=(), *, dt: float = 0.1, seed: int = 0, propagation: str = "auto"):
         if not isinstance(populations, dict) or not populations:
             raise TypeError(f"populations must be a non-empty dict name -> Population, got {type(populations).__name__}")
-        if not (isinstance(dt, (int, float)) and dt > 0):
-            raise ValueError(f"dt must be > 0 ms, got {dt!r}")
+        if isinstance(dt, bool) or not isinstance(dt, (int, float, np.integer, np.floating)) or not (0 < dt < float("inf")):
+            raise ValueError(f"dt must be a finite number > 0 ms, got {dt!r}")
+        seed = check_integer("seed", seed, 0, 2**63 - 1)
         if propagation not in ("auto", "event", "jax", "dense"):
             raise ValueError(f"propagation must be one of auto, event, jax, dense, got {propagation!r}")
         pops = {}

@@ -17,7 +17,7 @@ import equinox as eqx
 import jax
 import jax.numpy as jnp
 
-from .._params import check_shape, is_traced, param
+from .._params import as_int, check_parameters, is_traced, param, suggest
 from ..engine._model import AbstractDynamics, variables
 from ..engine._solvers import AbstractSolver, Euler, EulerMaruyama
 
@@ -27,12 +27,6 @@ CURRENT = "I"
 
 def _replace(state, **changes):
     return dataclasses.replace(state, **changes)
-
-
-def check_choice(name: str, value, options) -> None:
-    """Raise one clear error for a name that is not among ``options`` (e.g. a preset)."""
-    if value not in options:
-        raise ValueError(f"{name} must be one of {', '.join(map(repr, options))}, got {value!r}")
 
 
 class SpikingNeuron(AbstractDynamics):
@@ -50,7 +44,7 @@ class SpikingNeuron(AbstractDynamics):
     ``simulate(..., inputs={"I": ..., "ex": nd.inputs.poisson(...)})``.
     """
 
-    n: int = param(unit="", doc="number of neurons", static=True)
+    n: int = param(unit="", doc="number of neurons", static=True, converter=as_int)
     parts: tuple = eqx.field(default=())
     I_e: jax.Array = param(0.0, unit="pA", doc="constant bias current")
 
@@ -58,8 +52,7 @@ class SpikingNeuron(AbstractDynamics):
     solver: ClassVar[AbstractSolver] = Euler()
 
     def __check_init__(self):
-        if not isinstance(self.n, int) or isinstance(self.n, bool) or self.n < 1:
-            raise ValueError(f"n must be a positive integer number of neurons, got {self.n!r}")
+        check_parameters(self, self.n)
         if not isinstance(self.parts, tuple):
             raise TypeError(f"parts must be a tuple of neuron parts, got {type(self.parts).__name__}")
         from ._parts import AbstractPart
@@ -76,11 +69,6 @@ class SpikingNeuron(AbstractDynamics):
         dup = sorted({x for x in names if names.count(x) > 1})
         if dup:
             raise ValueError(f"parts must have distinct names, got {dup[0]!r} twice")
-        for f in dataclasses.fields(self):
-            meta = f.metadata or {}
-            value = getattr(self, f.name)
-            if "unit" in meta and not meta.get("static", False) and f.name != "n" and value is not None and not isinstance(value, str):
-                check_shape(f.name, value, self.n)
 
     # -- hooks for the families --------------------------------------------
     def _builtin_parts(self) -> tuple:
@@ -183,7 +171,7 @@ class SpikingNeuron(AbstractDynamics):
         own = list(getattr(state, "vars", {})) + [v for v in variables(state) if v not in ("parts", "vars")]
         options = own + [p.name for p in self.all_parts]
         raise ValueError(
-            f"record: unknown variable {name!r} for {type(self).__name__}; expected one of {', '.join(options)}"
+            f"record: unknown variable {name!r} for {type(self).__name__}{suggest(name, options)}; expected one of {', '.join(options)}"
         )
 
     # -- spikes from other neurons ---------------------------------------------

@@ -5,8 +5,7 @@ from __future__ import annotations
 import jax
 import jax.numpy as jnp
 
-from .._params import check_less, check_positive, param
-from ._base import check_choice
+from .._params import check_choice, check_less, check_positive, param
 from ._if import IntegrateAndFire
 from ._parts import Adaptation
 

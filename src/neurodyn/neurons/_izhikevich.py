@@ -6,8 +6,8 @@ import equinox as eqx
 import jax
 import jax.numpy as jnp
 
-from .._params import check_less, check_nonnegative, param
-from ._base import SpikingNeuron, check_choice
+from .._params import check_choice, check_less, check_nonnegative, param
+from ._base import SpikingNeuron
 from ._lif import refractory_reset
 
 
@@ -68,6 +68,7 @@ class Izhikevich(SpikingNeuron):
 
     def __check_init__(self):
         check_less("c", self.c, "V_peak", self.V_peak, "mV")
+        check_nonnegative("a", self.a, "1/ms")
         check_nonnegative("t_ref", self.t_ref, "ms")
 
     @classmethod
@@ -87,7 +88,7 @@ class Izhikevich(SpikingNeuron):
         return 1.0
 
     def _own_time_constants(self):
-        return {"1/a": 1.0 / self.a}
+        return {"1/a": 1.0 / jnp.asarray(self.a, dtype=float)}  # a = 0 (no recovery): infinite
 
     def _init_own(self, dtype):
         if self.V_init is None:  # rest: smaller root of 0.04 V^2 + (5 - b) V + 140 = 0

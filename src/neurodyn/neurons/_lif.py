@@ -6,7 +6,7 @@ import equinox as eqx
 import jax
 import jax.numpy as jnp
 
-from .._params import check_less, check_nonnegative, check_positive, check_shape, param
+from .._params import as_int, check_less, check_nonnegative, check_parameters, check_positive, param
 from ..engine._model import AbstractDynamics
 from ..engine._solvers import ExponentialEuler
 
@@ -51,7 +51,7 @@ class LIF(AbstractDynamics):
         res.rates().mean()
     """
 
-    n: int = param(unit="", doc="number of neurons", static=True)
+    n: int = param(unit="", doc="number of neurons", static=True, converter=as_int)
     tau_m: jax.Array = param(10.0, unit="ms", doc="membrane time constant")
     C_m: jax.Array = param(250.0, unit="pF", doc="membrane capacitance")
     E_L: jax.Array = param(-70.0, unit="mV", doc="resting (leak reversal) potential")
@@ -64,12 +64,7 @@ class LIF(AbstractDynamics):
     default_solver = ExponentialEuler()
 
     def __check_init__(self):
-        if not isinstance(self.n, int) or self.n < 1:
-            raise ValueError(f"n must be a positive integer number of neurons, got {self.n!r}")
-        for name in ("tau_m", "C_m", "E_L", "V_th", "V_reset", "t_ref", "I_e", "V_init"):
-            value = getattr(self, name)
-            if value is not None:
-                check_shape(name, value, self.n)
+        check_parameters(self, self.n)
         check_positive("tau_m", self.tau_m, "ms")
         check_positive("C_m", self.C_m, "pF")
         check_nonnegative("t_ref", self.t_ref, "ms")

@@ -25,7 +25,7 @@ import equinox as eqx
 import jax
 import jax.numpy as jnp
 
-from .._params import Documented, check_positive, param
+from .._params import Documented, check_parameters, check_positive, new_with_checked_keywords, param
 
 
 class AbstractPart(Documented):
@@ -36,6 +36,10 @@ class AbstractPart(Documented):
     """
 
     takes_input = False
+    __new__ = new_with_checked_keywords
+
+    def __check_init__(self):
+        check_parameters(self)
 
     def init(self, neuron, n, dtype):
         return ()
