@@ -165,6 +165,14 @@ def _one_step(model, drive, solver, key, plan: _Plan, carry: _Carry):
     return _Carry(state, in_state, i + 1, counts), spikes
 
 
+def step_key(key, i):
+    """The key ``simulate(..., key=key)`` hands to the model at step ``i`` (``_one_step``'s
+    derivation from ``simulate``'s run key); for maps that also run their own loop, such as
+    a memory's ``recall`` stopping at a fixed point, so both draw the same numbers."""
+    run_key = jax.random.split(key, 3)[2]
+    return jax.random.fold_in(jax.random.fold_in(run_key, i), 1)
+
+
 _init_state_jit = eqx.filter_jit(lambda model, key: model.init_state(key))  # one dispatch, trace cached
 _SPIKING: dict = {}
 

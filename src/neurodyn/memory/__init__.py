@@ -5,13 +5,16 @@ classic experiments (capacity, basins, spurious states, pattern completion)."""
 from ._continuous import ContinuousHopfield as ContinuousHopfield
 from ._continuous import ContinuousHopfieldState as ContinuousHopfieldState
 from ._dense import DenseAssociativeMemory as DenseAssociativeMemory
+from ._dense import DenseState as DenseState
 from ._hopfield import Hopfield as Hopfield
+from ._hopfield import MemoryState as MemoryState
 from ._hopfield import RecallResult as RecallResult
 from ._hopfield import corrupt as corrupt
 from ._hopfield import flip_exact as flip_exact
 from ._hopfield import random_patterns as random_patterns
 from ._modern import ModernHopfield as ModernHopfield
 from ._modern import ModernHopfieldLayer as ModernHopfieldLayer
+from ._modern import ModernState as ModernState
 from ._experiments import Basin as Basin
 from ._experiments import CapacityCurve as CapacityCurve
 from ._experiments import DamCapacity as DamCapacity

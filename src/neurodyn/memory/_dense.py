@@ -20,22 +20,40 @@ The capacity grows as :math:`N^{n-1}` with the order :math:`n` (exponentially in
 
 from __future__ import annotations
 
-import functools
 from typing import Literal
 
 import equinox as eqx
 import jax
 import jax.numpy as jnp
 import numpy as np
-from jaxtyping import Array, Float
+from jaxtyping import Array, Float, Int
 
-from ._hopfield import RecallResult
 from .._params import check_choice, check_positive
-from ._validate import check_patterns, check_states
+from ..engine import AbstractMap
+from ._hopfield import RecallResult, check_max_sweeps, check_options, random_state, recall_loop, with_fields
+from ._validate import check_no_drive, check_patterns, check_states
 
 
-class DenseAssociativeMemory(eqx.Module):
+class DenseState(eqx.Module):
+    """State of a :class:`DenseAssociativeMemory` (leading batch axes shared).
+
+    Attributes:
+        s: unit states, ±1, shape ``(..., N)``.
+        flips: units changed by the last sweep, shape ``(...)`` (-1 before the first);
+            0 at a fixed point.
+    """
+
+    s: Float[Array, "... n"]
+    flips: Int[Array, "..."]
+
+
+class DenseAssociativeMemory(AbstractMap):
     r"""Dense associative memory with interaction function ``F``.
+
+    A map of the engine like :class:`neurodyn.memory.Hopfield`: one ``simulate`` step is
+    one sweep (``dt=1``), from the cue (:meth:`with_cue`; else a random state from the
+    key), a batch of cues ``(B, N)`` being one state; recordable ``"s"``, ``"energy"``,
+    ``"log_neg_energy"``, ``"overlaps"``; no ``inputs``.
 
     Args:
         patterns: stored ±1 patterns, shape ``(P, N)``.
@@ -44,6 +62,9 @@ class DenseAssociativeMemory(eqx.Module):
             that order). ``"poly"`` with ``n = 2`` is close to the classical network.
         n: order of the polynomial (>= 2).
         beta: scale of the exponential's argument (> 0, dimensionless).
+        mode: ``"async"`` or ``"sync"`` sweeps.
+        order: asynchronous order, ``"random"`` (a permutation per sweep) or ``"sequential"``.
+        cue: initial state, ±1, ``(N,)`` or ``(..., N)``.
 
     Example:
         >>> import jax
@@ -57,10 +78,15 @@ class DenseAssociativeMemory(eqx.Module):
 
     patterns: Float[Array, "p n"]
     beta: Float[Array, ""]
+    cue: Float[Array, "... n"] | None
     F: str = eqx.field(static=True)
     n: int = eqx.field(static=True)
+    mode: str = eqx.field(static=True)
+    order: str = eqx.field(static=True)
 
-    def __init__(self, patterns, F: Literal["poly", "exp"] | int = "poly", n: int = 3, beta=1.0):
+    def __init__(self, patterns, F: Literal["poly", "exp"] | int = "poly", n: int = 3, beta=1.0, *,
+                 mode: Literal["async", "sync"] = "async", order: Literal["random", "sequential"] = "random",
+                 cue=None):
         check_patterns(patterns, binary=True)
         if isinstance(F, (int, np.integer)) and not isinstance(F, bool):
             F, n = "poly", int(F)
@@ -68,10 +94,35 @@ class DenseAssociativeMemory(eqx.Module):
         if F == "poly" and not (isinstance(n, (int, np.integer)) and n >= 1):
             raise ValueError(f"n must be an integer >= 1, got {n!r}")
         check_positive("beta", beta, scalar=True)
+        check_options(mode, order)
         self.patterns = jnp.asarray(patterns, dtype=jnp.result_type(float))
         self.beta = jnp.asarray(beta, self.patterns.dtype)
         self.F = F
         self.n = int(n)
+        self.mode, self.order = mode, order
+        if cue is not None:
+            check_states(cue, self.patterns.shape[1], "cue", binary=True)
+            cue = jnp.asarray(cue, self.patterns.dtype)
+        self.cue = cue
+
+    def replace(self, **changes) -> "DenseAssociativeMemory":
+        """A copy with other sweep options or cue (``mode``, ``order``, ``cue``)."""
+        allowed = ("mode", "order", "cue")
+        unknown = [k for k in changes if k not in allowed]
+        if unknown:
+            raise TypeError(
+                f"DenseAssociativeMemory.replace cannot change {unknown[0]!r} (build a new memory); "
+                f"expected one of {', '.join(allowed)}"
+            )
+        check_options(changes.get("mode", self.mode), changes.get("order", self.order))
+        if changes.get("cue") is not None:
+            check_states(changes["cue"], self.n_units, "cue", binary=True)
+            changes["cue"] = jnp.asarray(changes["cue"], self.patterns.dtype)
+        return with_fields(self, **changes)
+
+    def with_cue(self, cue) -> "DenseAssociativeMemory":
+        """A copy that starts from ``cue`` (±1, ``(N,)`` or ``(..., N)``) in ``simulate``."""
+        return self.replace(cue=cue)
 
     @property
     def n_units(self) -> int:
@@ -80,6 +131,10 @@ class DenseAssociativeMemory(eqx.Module):
     @property
     def n_patterns(self) -> int:
         return self.patterns.shape[0]
+
+    @property
+    def input_shape(self):
+        return (self.n_units,)
 
     def interaction(self, x) -> Array:
         """The interaction function F applied elementwise."""
@@ -109,31 +164,79 @@ class DenseAssociativeMemory(eqx.Module):
         check_states(s, self.n_units, "s", binary=False)
         return jnp.asarray(s, self.patterns.dtype) @ self.patterns.T / self.n_units
 
+    # -- the map ------------------------------------------------------------
+    def init_state(self, key=None) -> DenseState:
+        """The cue (:meth:`with_cue`), or a random ±1 state drawn from ``key``."""
+        s = random_state(key, self.n_units, self.patterns.dtype) if self.cue is None else self.cue
+        return DenseState(s, jnp.full(s.shape[:-1], -1, jnp.int32))
+
+    def read(self, state: DenseState, name: str):
+        """``"energy"``, ``"log_neg_energy"`` and ``"overlaps"`` are computed from ``s``."""
+        if name in ("energy", "log_neg_energy", "overlaps"):
+            return getattr(self, name)(state.s)
+        return super().read(state, name)
+
+    def step(self, state: DenseState, t, dt, drive, key):
+        """One sweep (any ``dt``: a step is a sweep). Returns ``(state, {})``."""
+        state = check_no_drive(self, state, drive(t))
+        batch = state.s.shape[:-1]
+        s = state.s.reshape(-1, self.n_units)
+        new = self._sync_sweep(s) if self.mode == "sync" else self._async_sweep(s, key)
+        flips = jnp.sum(new != s, -1, dtype=jnp.int32)
+        return DenseState(new.reshape(state.s.shape), flips.reshape(batch)), {}
+
+    def _async_sweep(self, s, key):
+        x = self.patterns  # (P, N)
+        n = self.n_units
+        perm = jax.random.permutation(key, n) if self.order == "random" else jnp.arange(n)
+        a = s @ x.T  # (B, P)
+
+        def unit(j, c):
+            s, a = c
+            i = perm[j]
+            xi_i = x[:, i]
+            s_i = s[:, i]
+            r = a - s_i[:, None] * xi_i[None, :]
+            new = self._decide(r, xi_i[None, :], s_i)
+            a = a + (new - s_i)[:, None] * xi_i[None, :]
+            return s.at[:, i].set(new), a
+
+        s, _ = jax.lax.fori_loop(0, n, unit, (s, a))
+        return s
+
+    def _sync_sweep(self, s):
+        x = self.patterns
+        a = s @ x.T
+
+        def one(i):
+            xi_i = x[:, i]
+            r = a - s[:, i][:, None] * xi_i[None, :]
+            return self._decide(r, xi_i[None, :], s[:, i])
+
+        return jax.lax.map(one, jnp.arange(self.n_units)).T
+
     def recall(
         self,
         cue,
-        mode: Literal["async", "sync"] = "async",
+        mode: Literal["async", "sync"] | None = None,
         key=None,
         max_sweeps: int = 100,
         *,
-        order: Literal["random", "sequential"] = "random",
+        order: Literal["random", "sequential"] | None = None,
     ) -> RecallResult:
         """Run the update from ``cue`` (``(N,)`` or ``(B, N)``) to a fixed point, 2-cycle or ``max_sweeps``.
 
-        Same arguments and result as :meth:`neurodyn.memory.Hopfield.recall` (zero temperature).
+        Same arguments and result as :meth:`neurodyn.memory.Hopfield.recall` (zero
+        temperature); the sweeps are :meth:`step`, so ``max_sweeps=m`` equals
+        ``simulate(dam.with_cue(cue), duration=m, dt=1, key=key)`` bit for bit.
         """
-        check_choice("mode", mode, ("async", "sync"))
-        check_choice("order", order, ("random", "sequential"))
+        changes = {k: v for k, v in dict(mode=mode, order=order).items() if v is not None}
+        net = self.replace(**changes) if changes else self
         check_states(cue, self.n_units, "cue", binary=True)
-        if not (isinstance(max_sweeps, (int, np.integer)) and max_sweeps >= 1):
-            raise ValueError(f"max_sweeps must be an integer >= 1, got {max_sweeps!r}")
-        if mode == "async" and order == "random" and key is None:
+        check_max_sweeps(max_sweeps)
+        if net.mode == "async" and net.order == "random" and key is None:
             raise ValueError("key must be a jax.random key for random asynchronous order, got None")
-        key = jax.random.key(0) if key is None else key
-        cue = jnp.asarray(cue, self.patterns.dtype)
-        batch = cue.shape[:-1]
-        out = _dam_recall(self, cue.reshape(-1, self.n_units), key, mode, order == "random", int(max_sweeps))
-        return jax.tree.map(lambda a: a.reshape(batch + a.shape[1:]), out)
+        return recall_loop(net, cue, key, max_sweeps, False)
 
     def _decide(self, r, xi_i, s_i):
         """New sign of unit i given r = overlaps without unit i (B, P) and column xi_i (P,)."""
@@ -150,70 +253,3 @@ class DenseAssociativeMemory(eqx.Module):
             diff = plus - minus
             tol = 1e-5
         return jnp.where(diff > tol, 1.0, jnp.where(diff < -tol, -1.0, s_i)).astype(s_i.dtype)
-
-
-@functools.partial(eqx.filter_jit)
-def _dam_recall(dam: DenseAssociativeMemory, s0, key, mode, random_order, max_sweeps):
-    x = dam.patterns  # (P, N)
-    b, n = s0.shape
-    dt = x.dtype
-
-    def energy(s):
-        return dam.energy(s)
-
-    def sweep_async(s, t):
-        perm = jax.random.permutation(jax.random.fold_in(key, t), n) if random_order else jnp.arange(n)
-        a = s @ x.T  # (B, P)
-
-        def unit(j, c):
-            s, a = c
-            i = perm[j]
-            xi_i = x[:, i]
-            s_i = s[:, i]
-            r = a - s_i[:, None] * xi_i[None, :]
-            new = dam._decide(r, xi_i[None, :], s_i)
-            a = a + (new - s_i)[:, None] * xi_i[None, :]
-            return s.at[:, i].set(new), a
-
-        s, _ = jax.lax.fori_loop(0, n, unit, (s, a))
-        return s
-
-    def sweep_sync(s, t):
-        a = s @ x.T
-
-        def one(i):
-            xi_i = x[:, i]
-            r = a - s[:, i][:, None] * xi_i[None, :]
-            return dam._decide(r, xi_i[None, :], s[:, i])
-
-        return jax.lax.map(one, jnp.arange(n)).T
-
-    sweep = sweep_async if mode == "async" else sweep_sync
-    e0 = energy(s0)
-    et = jnp.full((max_sweeps + 1, b), jnp.nan, dt).at[0].set(e0)
-    false = jnp.zeros((b,), bool)
-
-    def cond(c):
-        t, s, sp, fixed, cyc, nsw, et = c
-        return (t < max_sweeps) & ~jnp.all(fixed | cyc)
-
-    def body(c):
-        t, s, sp, fixed, cyc, nsw, et = c
-        new = sweep(s, t)
-        changed = jnp.any(new != s, -1)
-        cyc = changed & jnp.all(new == sp, -1) & (t > 0) & (mode == "sync")
-        et = et.at[t + 1].set(energy(new))
-        return t + 1, new, s, ~changed, cyc, nsw + changed, et
-
-    init = (jnp.int32(0), s0, s0, false, false, jnp.zeros((b,), jnp.int32), et)
-    t, s, _, fixed, cyc, nsw, et = jax.lax.while_loop(cond, body, init)
-    et = jnp.where(jnp.isnan(et), et[t][None, :], et)
-    return RecallResult(
-        state=s,
-        overlaps=s @ x.T / n,
-        sweeps=nsw,
-        energy=et.T,
-        fixed_point=fixed,
-        two_cycle=cyc,
-        overlap_trace=None,
-    )

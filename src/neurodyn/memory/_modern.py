@@ -25,7 +25,9 @@ import numpy as np
 from jaxtyping import Array, Float
 
 from .._params import check_positive
-from ._validate import check_patterns, check_states
+from ..engine import AbstractMap
+from ._hopfield import no_drive, with_fields
+from ._validate import check_no_drive, check_patterns, check_states
 
 
 def _chunked(fn, q: Array, chunk_size: int) -> Array:
@@ -40,7 +42,13 @@ def _chunked(fn, q: Array, chunk_size: int) -> Array:
     return out.reshape((nc * chunk_size,) + out.shape[2:])[:b]
 
 
-class ModernHopfield(eqx.Module):
+class ModernState(eqx.Module):
+    """State of a :class:`ModernHopfield`: ``xi``, shape ``(..., d)`` (one row per query)."""
+
+    xi: Float[Array, "... d"]
+
+
+class ModernHopfield(AbstractMap):
     r"""Continuous modern Hopfield network with stored patterns ``X`` (rows) and inverse temperature ``beta``.
 
     Update: :math:`\xi \leftarrow X^\top \operatorname{softmax}(\beta X\xi)`. With large
@@ -48,9 +56,16 @@ class ModernHopfield(eqx.Module):
     with small :math:`\beta` (or similar patterns) the update converges to a
     metastable state, an average over many patterns.
 
+    A map of the engine: one ``simulate`` step is one update (``dt=1``), from the query
+    set by :meth:`with_cue` (zeros without one), a batch of queries ``(B, d)`` being one
+    state; recordable ``"xi"`` and ``"energy"``; no ``inputs``. :meth:`retrieve` runs the
+    same step.
+
     Args:
         patterns: stored patterns, shape ``(P, d)`` (real-valued).
         beta: inverse temperature, > 0 (dimensionless).
+        chunk_size: queries per chunk of an update (memory only, results do not depend on it).
+        cue: initial state, ``(d,)`` or ``(..., d)``.
 
     Example:
         >>> import jax, jax.numpy as jnp
@@ -64,12 +79,40 @@ class ModernHopfield(eqx.Module):
 
     patterns: Float[Array, "p d"]
     beta: Float[Array, ""]
+    cue: Float[Array, "... d"] | None
+    chunk_size: int = eqx.field(static=True)
 
-    def __init__(self, patterns, beta=1.0):
+    def __init__(self, patterns, beta=1.0, *, chunk_size: int = 1024, cue=None):
         check_patterns(patterns, binary=False)
         check_positive("beta", beta, scalar=True)
+        _check_chunk(chunk_size)
         self.patterns = jnp.asarray(patterns, dtype=jnp.result_type(float))
         self.beta = jnp.asarray(beta, dtype=self.patterns.dtype)
+        self.chunk_size = int(chunk_size)
+        self.cue = None if cue is None else self._check(cue, "cue")
+
+    def replace(self, **changes) -> "ModernHopfield":
+        """A copy with another ``beta``, ``chunk_size`` or ``cue``."""
+        allowed = ("beta", "chunk_size", "cue")
+        unknown = [k for k in changes if k not in allowed]
+        if unknown:
+            raise TypeError(
+                f"ModernHopfield.replace cannot change {unknown[0]!r} (build a new network); "
+                f"expected one of {', '.join(allowed)}"
+            )
+        if "beta" in changes:
+            check_positive("beta", changes["beta"], scalar=True)
+            changes["beta"] = jnp.asarray(changes["beta"], self.patterns.dtype)
+        if "chunk_size" in changes:
+            _check_chunk(changes["chunk_size"])
+            changes["chunk_size"] = int(changes["chunk_size"])
+        if changes.get("cue") is not None:
+            changes["cue"] = self._check(changes["cue"], "cue")
+        return with_fields(self, **changes)
+
+    def with_cue(self, queries) -> "ModernHopfield":
+        """A copy that starts from ``queries`` (``(d,)`` or ``(..., d)``) in ``simulate``."""
+        return self.replace(cue=queries)
 
     @property
     def n_patterns(self) -> int:
@@ -79,25 +122,47 @@ class ModernHopfield(eqx.Module):
     def dim(self) -> int:
         return self.patterns.shape[1]
 
+    @property
+    def input_shape(self):
+        return (self.dim,)
+
     def _check(self, x, name):
         check_states(x, self.dim, name, binary=False)
         return jnp.asarray(x, self.patterns.dtype)
+
+    def init_state(self, key=None) -> ModernState:
+        """The cue (:meth:`with_cue`), or zeros."""
+        return ModernState(jnp.zeros((self.dim,), self.patterns.dtype) if self.cue is None else self.cue)
+
+    def step(self, state: ModernState, t, dt, drive, key):
+        """One update of every query (chunked). Returns ``(state, {})``."""
+        state = check_no_drive(self, state, drive(t))
+        xi = state.xi.reshape(-1, self.dim)
+        new = _chunked(lambda q: _step(self.patterns, self.beta, q), xi, self.chunk_size)
+        return ModernState(new.reshape(state.xi.shape)), {}
+
+    def read(self, state: ModernState, name: str):
+        if name == "energy":
+            return self.energy(state.xi)
+        return super().read(state, name)
 
     def attention(self, queries) -> Array:
         r"""Weights :math:`p = \operatorname{softmax}(\beta X\xi)` over the stored patterns, shape ``(..., P)``."""
         q = self._check(queries, "queries")
         return jax.nn.softmax(self.beta * (q @ self.patterns.T), axis=-1)
 
-    def retrieve(self, queries, steps: int = 1, *, chunk_size: int = 1024) -> Array:
+    def retrieve(self, queries, steps: int = 1, *, chunk_size: int | None = None) -> Array:
         r"""Apply the update :math:`\xi \leftarrow X^\top\operatorname{softmax}(\beta X\xi)` ``steps`` times.
 
-        The plain, unprojected update, batched over queries.
+        The plain, unprojected update, batched over queries: :meth:`step` ``steps`` times,
+        as ``simulate(net.with_cue(queries), duration=steps, dt=1)`` runs it.
 
         Args:
             queries: state(s) :math:`\xi`, shape ``(d,)`` or ``(..., d)``.
             steps: number of updates (static).
-            chunk_size: queries per chunk; the ``(chunk, P)`` score matrix is the
-                largest temporary (memory only, results do not depend on it).
+            chunk_size: queries per chunk (default: the network's, 1024); the
+                ``(chunk, P)`` score matrix is the largest temporary (memory only,
+                results do not depend on it).
 
         Returns:
             the updated states, same shape as ``queries``.
@@ -105,8 +170,8 @@ class ModernHopfield(eqx.Module):
         if not (isinstance(steps, (int, np.integer)) and steps >= 0):
             raise ValueError(f"steps must be an integer >= 0, got {steps!r}")
         q = self._check(queries, "queries")
-        shape = q.shape
-        return _retrieve(self.patterns, self.beta, q.reshape(-1, self.dim), int(steps), int(chunk_size)).reshape(shape)
+        net = self if chunk_size is None else self.replace(chunk_size=chunk_size)
+        return _retrieve(net, q, int(steps))
 
     def energy(self, xi) -> Array:
         r"""Energy :math:`E(\xi)` (see the module docstring), batched over leading axes."""
@@ -170,18 +235,17 @@ def _step(patterns, beta, q):
     return jax.nn.softmax(beta * (q @ patterns.T), axis=-1) @ patterns
 
 
-def _retrieve(patterns, beta, q, steps, chunk_size):
-    return _retrieve_jit(patterns, beta, q, steps, chunk_size)
+def _check_chunk(chunk_size) -> None:
+    if not (isinstance(chunk_size, (int, np.integer)) and chunk_size >= 1):
+        raise ValueError(f"chunk_size must be an integer >= 1, got {chunk_size!r}")
 
 
 @eqx.filter_jit
-def _retrieve_jit(patterns, beta, q, steps, chunk_size):
-    def f(qc):
-        for _ in range(steps):
-            qc = _step(patterns, beta, qc)
-        return qc
+def _retrieve(model: ModernHopfield, q, steps):
+    def update(_, state):
+        return model.step(state, 0.0, 1.0, no_drive, None)[0]
 
-    return _chunked(f, q, chunk_size)
+    return jax.lax.fori_loop(0, steps, update, ModernState(q)).xi
 
 
 @eqx.filter_jit

@@ -8,7 +8,9 @@ checked by ``neurodyn._params`` (``check_positive``, ``check_choice``), as in ev
 
 from __future__ import annotations
 
+import equinox as eqx
 import jax
+import jax.numpy as jnp
 import numpy as np
 
 
@@ -53,3 +55,14 @@ def check_states(x, n: int, name: str = "cue", *, binary: bool) -> None:
             raise ValueError(
                 f"{name} must contain only +1 and -1, got values such as {bad.tolist()}"
             )
+
+
+def check_no_drive(model, state, drive):
+    """Memories take no external drive: ``state``, with a run-time error if ``inputs`` given
+    to ``simulate`` deliver a non-zero drive (a drive is traced inside the loop, so it
+    cannot be checked before the run)."""
+    return eqx.error_if(
+        state, jnp.any(jnp.asarray(drive) != 0),
+        f"inputs: {type(model).__name__} takes no external drive (its cue is the initial "
+        "state: model.with_cue(cue)), got a non-zero drive",
+    )
