@@ -154,11 +154,21 @@ class _Carry(eqx.Module):
     counts: dict
 
 
+def _split_key(key):
+    """``simulate``'s key -> keys of the initial state, the inputs' state and the run."""
+    return jax.random.split(key, 3)
+
+
+def _step_keys(run_key, i):
+    """Keys of step ``i`` for the inputs and the model: independent of chunking."""
+    k_in = jax.random.fold_in(run_key, i)
+    return k_in, jax.random.fold_in(k_in, 1)  # the model's is dropped by XLA when it draws nothing
+
+
 def _one_step(model, drive, solver, key, plan: _Plan, carry: _Carry):
     i = carry.step
     t = i * plan.dt
-    k_in = jax.random.fold_in(key, i)  # per-step keys do not depend on chunking
-    k_model = jax.random.fold_in(k_in, 1)  # dropped by XLA when the model draws nothing
+    k_in, k_model = _step_keys(key, i)
     in_state = jax.lax.optimization_barrier(drive.update(carry.inputs, t, plan.dt, k_in))  # draw once
     state, spikes = advance(model, carry.state, t, plan.dt, lambda s: drive.value(in_state, s, plan.dt), k_model, solver)
     counts = {p: carry.counts[p] + spikes[p].astype(jnp.int32) for p, _ in plan.counted}
@@ -169,8 +179,7 @@ def step_key(key, i):
     """The key ``simulate(..., key=key)`` hands to the model at step ``i`` (``_one_step``'s
     derivation from ``simulate``'s run key); for maps that also run their own loop, such as
     a memory's ``recall`` stopping at a fixed point, so both draw the same numbers."""
-    run_key = jax.random.split(key, 3)[2]
-    return jax.random.fold_in(jax.random.fold_in(run_key, i), 1)
+    return _step_keys(_split_key(key)[2], i)[1]
 
 
 _init_state_jit = eqx.filter_jit(lambda model, key: model.init_state(key))  # one dispatch, trace cached
@@ -568,7 +577,7 @@ def simulate(
     if solver is not None and not isinstance(solver, AbstractSolver):
         raise TypeError(f"solver must be a neurodyn solver (e.g. neurodyn.RK4()), got {type(solver).__name__}")
 
-    k_state, k_inputs, k_run = jax.random.split(key, 3)
+    k_state, k_inputs, k_run = _split_key(key)
     drive = _make_drive(inputs, model.input_shape)
     _check_drive(drive, dt)
     if state is None:
