@@ -44,7 +44,7 @@ def test_network_config_errors_are_one_line(tmp_path):
     with pytest.raises(ConfigError, match=r"^input\[0\].population: expected one of E, I; found 'X'$"):
         load_config(bad)
     bad.write_text('[simulation]\nduration = 10.0\ndt = 0.1\n[network]\ntype = "brunel"\nregime = "XX"\n')
-    with pytest.raises(ConfigError, match=r"^network \(brunel\): regime must be one of SR, AI, SI_fast, SI_slow, got 'XX'$"):
+    with pytest.raises(ConfigError, match=r"^network \(brunel\): regime must be one of 'SR', 'AI', 'SI_fast', 'SI_slow', got 'XX'$"):
         load_config(bad)
     proc = neurodyn("run", str(bad), "--out", str(tmp_path / "o"))
     assert proc.returncode != 0 and len(proc.stderr.strip().splitlines()) == 1, proc.stderr

@@ -62,12 +62,19 @@ def _summary_one(st: SpikeTrains, bin_size: float, fano_window: float) -> dict:
         fano = fano_factor(st, window) if st.n_units else np.zeros(0)
         bs = min(bin_size, st.duration)
         chi = synchrony_chi(st, bs) if st.n_units and st.n_spikes else float("nan")
+    return _summary_dict(st.n_units, st.n_trials, st.n_spikes, st.t_start, st.t_stop, rates, cvs, cv2s, lvs,
+                         fano, window, chi, bs)
+
+
+def _summary_dict(n_units, n_trials, n_spikes, t_start, t_stop, rates, cvs, cv2s, lvs, fano, fano_window,
+                  chi, chi_bin) -> dict:
+    """The JSON-safe summary, from per-unit measures (both ways of computing them)."""
     return {
-        "n_units": int(st.n_units),
-        "n_trials": int(st.n_trials),
-        "n_spikes": int(st.n_spikes),
-        "t_start": float(st.t_start),
-        "t_stop": float(st.t_stop),
+        "n_units": int(n_units),
+        "n_trials": int(n_trials),
+        "n_spikes": int(n_spikes),
+        "t_start": float(t_start),
+        "t_stop": float(t_stop),
         "mean_rate": _num(float(rates.mean()) if rates.size else None),
         "silent_units": int((rates == 0).sum()),
         "rate": _stats(rates),
@@ -75,9 +82,9 @@ def _summary_one(st: SpikeTrains, bin_size: float, fano_window: float) -> dict:
         "cv2": _stats(cv2s),
         "lv": _stats(lvs),
         "fano": _stats(fano),
-        "fano_window": float(window),
+        "fano_window": float(fano_window),
         "synchrony_chi": _num(chi),
-        "synchrony_bin_size": float(bs),
+        "synchrony_bin_size": float(chi_bin),
     }
 
 
@@ -272,20 +279,7 @@ def _summary_of(sel, counts, iv: _Intervals, fano: _BinnedMoments, sync: _Binned
         cv2s = np.where(pairs >= 1, iv.cv2[sel] / pairs, np.nan)
         lvs = np.where(pairs >= 1, iv.lv[sel] / pairs, np.nan)
     n_spikes = int(counts[sel].sum())
-    return {
-        "n_units": int(hi - lo),
-        "n_trials": 1,
-        "n_spikes": n_spikes,
-        "t_start": float(t_start),
-        "t_stop": float(t_stop),
-        "mean_rate": _num(float(rates.mean()) if rates.size else None),
-        "silent_units": int((rates == 0).sum()),
-        "rate": _stats(rates),
-        "cv": _stats(cvs),
-        "cv2": _stats(cv2s),
-        "lv": _stats(lvs),
-        "fano": _stats(fano.fano(sel) if hi > lo else np.zeros(0)),
-        "fano_window": float(fano.width),
-        "synchrony_chi": _num(sync.chi(sel, name) if hi > lo and n_spikes else float("nan")),
-        "synchrony_bin_size": float(sync.width),
-    }
+    fano_values = fano.fano(sel) if hi > lo else np.zeros(0)
+    chi = sync.chi(sel, name) if hi > lo and n_spikes else float("nan")
+    return _summary_dict(hi - lo, 1, n_spikes, t_start, t_stop, rates, cvs, cv2s, lvs, fano_values, fano.width,
+                         chi, sync.width)

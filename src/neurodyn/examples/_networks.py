@@ -34,7 +34,7 @@ import jax.numpy as jnp
 import numpy as np
 
 from .. import inputs as _inputs
-from .._params import MAX_NEURONS, check_finite, check_integer, check_nonnegative, check_positive
+from .._params import MAX_NEURONS, check_choice, check_finite, check_integer, check_nonnegative, check_positive
 from ..connectivity import ExpConductance, ExpCurrent, WithSynapses, fixed_probability, normal, uniform
 from ..connectivity._synaptic import Delta
 from ..network import Network, Population, Projection
@@ -181,12 +181,7 @@ def brunel(regime: str = "AI", *, g: float | None = None, eta: float | None = No
 
     from ..connectivity import fixed_indegree
 
-    try:
-        known = regime in BRUNEL_REGIMES
-    except TypeError:  # unhashable
-        known = False
-    if not known:
-        raise ValueError(f"regime must be one of {', '.join(BRUNEL_REGIMES)}, got {regime!r}")
+    check_choice("regime", regime, tuple(BRUNEL_REGIMES))
     g0, eta0 = BRUNEL_REGIMES[regime]
     g = g0 if g is None else g
     eta = eta0 if eta is None else eta
