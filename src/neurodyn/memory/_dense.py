@@ -30,7 +30,7 @@ from jaxtyping import Array, Float, Int
 
 from .._params import check_choice, check_positive
 from ..engine import AbstractMap
-from ._hopfield import RecallResult, check_max_sweeps, check_options, random_state, recall_loop, with_fields
+from ._hopfield import RecallResult, check_max_sweeps, check_options, check_replaceable, random_state, recall_loop, with_fields
 from ._validate import check_no_drive, check_patterns, check_states
 
 
@@ -107,13 +107,7 @@ class DenseAssociativeMemory(AbstractMap):
 
     def replace(self, **changes) -> "DenseAssociativeMemory":
         """A copy with other sweep options or cue (``mode``, ``order``, ``cue``)."""
-        allowed = ("mode", "order", "cue")
-        unknown = [k for k in changes if k not in allowed]
-        if unknown:
-            raise TypeError(
-                f"DenseAssociativeMemory.replace cannot change {unknown[0]!r} (build a new memory); "
-                f"expected one of {', '.join(allowed)}"
-            )
+        check_replaceable(self, changes, ("mode", "order", "cue"))
         check_options(changes.get("mode", self.mode), changes.get("order", self.order))
         if changes.get("cue") is not None:
             check_states(changes["cue"], self.n_units, "cue", binary=True)

@@ -137,6 +137,16 @@ def with_fields(module, **changes):
     return new
 
 
+def check_replaceable(module, changes: dict, allowed: tuple) -> None:
+    """``replace`` of a memory changes its options and cue, never what it stores."""
+    unknown = [k for k in changes if k not in allowed]
+    if unknown:
+        raise TypeError(
+            f"{type(module).__name__}.replace cannot change {unknown[0]!r} (build a new network); "
+            f"expected one of {', '.join(allowed)}"
+        )
+
+
 def random_state(key, n: int, dtype) -> Array:
     """A random ±1 state of ``n`` units (the start of a memory without a cue)."""
     key = jax.random.key(0) if key is None else key
@@ -282,13 +292,7 @@ class Hopfield(AbstractMap):
     def replace(self, **changes) -> "Hopfield":
         """A copy with other sweep options or cue (``mode``, ``order``, ``temperature``,
         ``block_size``, ``cue``) or ``thresholds``, validated like the constructor's."""
-        allowed = ("mode", "order", "temperature", "block_size", "cue", "thresholds")
-        unknown = [k for k in changes if k not in allowed]
-        if unknown:
-            raise TypeError(
-                f"Hopfield.replace cannot change {unknown[0]!r} (build a new network); "
-                f"expected one of {', '.join(allowed)}"
-            )
+        check_replaceable(self, changes, ("mode", "order", "temperature", "block_size", "cue", "thresholds"))
         opts = {k: changes.get(k, getattr(self, k)) for k in ("mode", "order", "block_size")}
         check_options(**opts)
         if "temperature" in changes:

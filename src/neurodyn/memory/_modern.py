@@ -26,7 +26,7 @@ from jaxtyping import Array, Float
 
 from .._params import check_positive
 from ..engine import AbstractMap
-from ._hopfield import no_drive, with_fields
+from ._hopfield import check_replaceable, no_drive, with_fields
 from ._validate import check_no_drive, check_patterns, check_states
 
 
@@ -93,13 +93,7 @@ class ModernHopfield(AbstractMap):
 
     def replace(self, **changes) -> "ModernHopfield":
         """A copy with another ``beta``, ``chunk_size`` or ``cue``."""
-        allowed = ("beta", "chunk_size", "cue")
-        unknown = [k for k in changes if k not in allowed]
-        if unknown:
-            raise TypeError(
-                f"ModernHopfield.replace cannot change {unknown[0]!r} (build a new network); "
-                f"expected one of {', '.join(allowed)}"
-            )
+        check_replaceable(self, changes, ("beta", "chunk_size", "cue"))
         if "beta" in changes:
             check_positive("beta", changes["beta"], scalar=True)
             changes["beta"] = jnp.asarray(changes["beta"], self.patterns.dtype)
