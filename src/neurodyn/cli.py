@@ -28,7 +28,7 @@ from pathlib import Path  # noqa: E402
 
 #: Figures draw at most this much of the end of a run, and this many neurons per population.
 FIGURE_WINDOW_MS = 1000.0
-FIGURE_MAX_NEURONS = 500
+FIGURE_MAX_NEURONS = 200
 #: ``neurodyn run`` streams its chunks into this folder of ``--out`` until every file is
 #: written, so an interrupted run, or one whose writing failed, resumes without re-simulating.
 STREAM_FOLDER = ".neurodyn-stream"
@@ -109,12 +109,17 @@ def _window(pops, duration: float):
                                    t_stop=duration, populations=tuple(ranges))
 
 
-def _note_window(fig, st, duration: float, n_total: int) -> None:
+def _note_window(fig, st, duration: float, pops) -> None:
     """Say on a figure which part of the run it shows, when it is not all of it."""
-    if st.t_start > 0 or st.n_units < n_total:
-        ax = fig.axes[0]
-        shown = f"last {st.t_stop - st.t_start:g} ms of {duration:g} ms, {st.n_units} of {n_total} neurons"
-        ax.set_title("; ".join(filter(None, [shown, ax.get_title()])), fontsize="small")
+    parts = []
+    if st.t_start > 0:
+        parts.append(f"last {st.t_stop - st.t_start:g} ms of {duration:g} ms")
+    sizes = {name: n for name, *_, n in pops}
+    shown = {name: b - a for name, a, b in st.populations}
+    if any(shown[name] < n for name, n in sizes.items()):
+        parts.append("shown: " + ", ".join(f"{name} {shown[name]:,} of {n:,} neurons" for name, n in sizes.items()))
+    if parts:
+        fig.axes[0].set_title("; ".join(parts), fontsize="small")
 
 
 def _save_figures(figures: dict, out: Path, dpi: int = 120) -> list[str]:
@@ -133,11 +138,10 @@ def _figures(res, pops, out: Path) -> list[str]:
     figures = {}
     if pops is not None:
         st = _window(pops, res.duration)
-        n_total = sum(n for *_, n in pops)
         figures["raster.png"] = plot.raster(st)
         figures["rate.png"] = plot.psth(st)  # bins that resolve oscillations
         for fig in figures.values():
-            _note_window(fig, st, res.duration, n_total)
+            _note_window(fig, st, res.duration, pops)
     if res.traces:
         figures["traces.png"] = plot.traces(res)
     return _save_figures(figures, out)
@@ -297,7 +301,7 @@ def cmd_analyze(args) -> int:
     out.mkdir(parents=True, exist_ok=True)
     write_text(out / "spike_statistics.json", json.dumps(stats, indent=2))
     fig = summary_figure(st, bin_size=min(bin_size, st.duration))
-    _note_window(fig, st, duration, sum(n for *_, n in pops))
+    _note_window(fig, st, duration, pops)
     _save_figures({"spike_summary.png": fig}, out, dpi=110)
     _print_statistics(stats)
     for name, sub in (stats.get("populations") or {}).items():
