@@ -9,7 +9,6 @@ import io
 import json
 import math
 import os
-import warnings
 import zipfile
 from pathlib import Path
 from typing import Any
@@ -23,6 +22,7 @@ from .. import inputs as _inputs
 from .._files import write_bytes, write_text
 from .._params import check_integer, check_key, is_traced, suggest
 from .._units import variable_unit
+from .._warn import warn
 from . import _random
 from ._model import AbstractDynamics, AbstractModel, advance, variables
 from ._record import Spikes, check_neurons, pack, packed_width, parse_record, select, unpack_events, unpack_events_on_device
@@ -441,7 +441,7 @@ class _Stream:
                         f"stream_to: chunk {c} of {self.folder} is damaged ({exc}); chunks before it are intact: "
                         f"resume='repair' keeps those {c} and recomputes from chunk {c}, resume=False starts over"
                     ) from None
-                warnings.warn(f"stream_to: chunk {c} of {self.folder} is damaged ({exc}); recomputing from it", stacklevel=5)
+                warn(f"stream_to: chunk {c} of {self.folder} is damaged ({exc}); recomputing from it")
                 return
             self.entries.append(entry)
             self.data.append(arrays[0])
@@ -825,8 +825,8 @@ def _warn_implausible_rates(model, res: Result) -> None:
     counts = {p: np.asarray(res.spike_counts[p]) for p, _ in res.sizes}
     seconds = res.duration * 1e-3
     if all(c.sum() == 0 for c in counts.values()):
-        warnings.warn(f"the run produced no spikes in {res.duration:g} ms ({type(model).__name__}): check the inputs, "
-                      "and the units of the parameters (pA, pF, mV, ms)", UserWarning, stacklevel=3)
+        warn(f"the run produced no spikes in {res.duration:g} ms ({type(model).__name__}): check the inputs, "
+             "and the units of the parameters (pA, pF, mV, ms)")
         return
     pops = getattr(model, "populations", None)
     for p, n in res.sizes:
@@ -839,9 +839,9 @@ def _warn_implausible_rates(model, res: Result) -> None:
         rate = float(counts[p].sum()) / n / seconds
         if rate >= 0.9 * ceiling:
             where = "" if pops is None else f"population {p!r}: "
-            warnings.warn(f"{where}mean rate {rate:.4g} Hz is at the ceiling 1/(t_ref + dt) = {ceiling:.4g} Hz: "
-                          "the neurons fire as fast as refractoriness allows; check the units of the parameters "
-                          "(C_m in pF, I_e in pA)", UserWarning, stacklevel=3)
+            warn(f"{where}mean rate {rate:.4g} Hz is at the ceiling 1/(t_ref + dt) = {ceiling:.4g} Hz: "
+                 "the neurons fire as fast as refractoriness allows; check the units of the parameters "
+                 "(C_m in pF, I_e in pA)")
 
 
 def _check_dt(model, dt):
