@@ -89,10 +89,3 @@ def csr_from_pairs(pre, post, n_pre: int, n_post: int, values=None) -> tuple[CSR
         return csr_from_sorted_keys(keys, n_pre, n_post), None
     order = np.argsort(keys, kind="stable")
     return csr_from_sorted_keys(keys[order], n_pre, n_post), np.asarray(values)[order]
-
-
-def smallest_int(max_value: int):
-    for t in (np.uint8, np.uint16, np.int32):
-        if max_value <= np.iinfo(t).max:
-            return t
-    return np.int64

@@ -17,7 +17,7 @@ import equinox as eqx
 import jax
 import jax.numpy as jnp
 
-from .._params import as_int, check_parameters, is_traced, param, suggest
+from .._params import as_int, check_parameters, param, suggest
 from ..engine._model import AbstractDynamics, variables
 from ..engine._solvers import AbstractSolver, Euler, EulerMaruyama
 
@@ -203,7 +203,3 @@ class SpikingNeuron(AbstractDynamics):
                 if dv is not None:
                     state = self._add_voltage(state, part.target, dv)
         return _replace(state, parts=tuple(parts))
-
-
-def traced(*values) -> bool:
-    return any(is_traced(v) for v in values)
