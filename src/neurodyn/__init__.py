@@ -14,7 +14,7 @@ _enable_compilation_cache()
 #: Subpackages, imported when first accessed.
 _SUBMODULES = (
     "analysis", "connectivity", "engine", "examples", "inputs", "io", "memory", "network",
-    "neurons", "plot", "rate", "synapses",
+    "neurons", "plasticity", "plot", "rate", "synapses",
 )
 #: Re-exported names -> the subpackage that defines them.
 _EXPORTS = {

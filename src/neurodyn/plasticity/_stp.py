@@ -22,7 +22,8 @@ import equinox as eqx
 import jax
 import jax.numpy as jnp
 
-from .._params import Documented, check_positive, param
+from .._params import check_positive, param
+from ._rule import AbstractRule
 
 
 class STPState(eqx.Module):
@@ -30,28 +31,27 @@ class STPState(eqx.Module):
     x: jax.Array  #: available resources
 
 
-class TsodyksMarkram(Documented):
-    """Tsodyks–Markram short-term plasticity of ``n`` presynaptic neurons.
+class TsodyksMarkram(AbstractRule):
+    """Tsodyks–Markram short-term plasticity, a rule on a projection's presynaptic side.
 
     A depressing synapse has small ``tau_F`` and large ``tau_D``; a facilitating one the
-    opposite with a small ``U``. Use it on the presynaptic side of a projection: each
-    step, ``state, r = stp.step(state, spiked, dt)`` and scale the delivered weights by
-    ``r`` (zero where there was no spike).
+    opposite with a small ``U``. On a projection (``Projection(..., plasticity=stp)``) each
+    spike delivers its weight times its efficacy ``r = u x``; the weights themselves do not
+    change. Standalone (with ``n``): ``state, r = stp.step(state, spiked, dt)``.
 
     Example::
 
-        stp = nd.synapses.TsodyksMarkram(n=1, U=0.5, tau_F=20.0, tau_D=500.0)
-        s = stp.init_state()
-        s, r = stp.step(s, jnp.array([True]), dt=0.1)   # r = U for the first spike
+        stp = nd.plasticity.TsodyksMarkram(U=0.5, tau_F=20.0, tau_D=500.0)
+        nd.Projection("E", "E", nd.connectivity.fixed_probability(0.1), weight=1.0, plasticity=stp)
     """
 
-    n: int = param(unit="", doc="number of presynaptic neurons", static=True)
+    n: int | None = param(None, unit="", doc="number of presynaptic neurons (standalone use only)", static=True)
     U: jax.Array = param(0.5, unit="", doc="utilisation increment (0 < U <= 1)")
     tau_F: jax.Array = param(20.0, unit="ms", doc="facilitation time constant")
     tau_D: jax.Array = param(200.0, unit="ms", doc="recovery (depression) time constant")
 
     def __check_init__(self):
-        if not isinstance(self.n, int) or self.n < 1:
+        if self.n is not None and (not isinstance(self.n, int) or self.n < 1):
             raise ValueError(f"n must be a positive integer, got {self.n!r}")
         check_positive("U", self.U)
         check_positive("tau_F", self.tau_F, "ms")
@@ -63,17 +63,29 @@ class TsodyksMarkram(Documented):
         if too_big:
             raise ValueError(f"U must be <= 1, got {self.U!r}")
 
+    changes_weights = False
+
+    def init_pre(self, n, dtype):
+        return STPState(u=jnp.zeros((n,), dtype), x=jnp.ones((n,), dtype))
+
+    def advance_pre(self, s, dt):
+        u = s.u * jnp.exp(-dt / self.tau_F).astype(s.u.dtype)
+        x = 1.0 + (s.x - 1.0) * jnp.exp(-dt / self.tau_D).astype(s.x.dtype)
+        return STPState(u, x)
+
+    def pre_spike(self, s, spiked):
+        u_spk = s.u + self.U * (1.0 - s.u)
+        r = jnp.where(spiked, u_spk * s.x, 0.0)
+        return STPState(jnp.where(spiked, u_spk, s.u), s.x - r), r
+
     def init_state(self, key=None):
-        dtype = jnp.result_type(float)
-        return STPState(u=jnp.zeros((self.n,), dtype), x=jnp.ones((self.n,), dtype))
+        if self.n is None:
+            raise ValueError("n: TsodyksMarkram.init_state needs n (the number of presynaptic neurons); on a projection the projection gives it")
+        return self.init_pre(self.n, jnp.result_type(float))
 
     def step(self, state: STPState, spiked, dt):
         """Decay over ``dt``, then apply this step's spikes. Returns (state, efficacy r)."""
-        u = state.u * jnp.exp(-dt / self.tau_F)
-        x = 1.0 + (state.x - 1.0) * jnp.exp(-dt / self.tau_D)
-        u_spk = u + self.U * (1.0 - u)
-        r = jnp.where(spiked, u_spk * x, 0.0)
-        return STPState(jnp.where(spiked, u_spk, u), x - r), r
+        return self.pre_spike(self.advance_pre(state, dt), spiked)
 
     def time_constants(self):
         return {"tau_F": self.tau_F, "tau_D": self.tau_D}

@@ -1,0 +1,107 @@
+r"""The plasticity protocol: a rule is an immutable object of pure functions.
+
+A rule attached to a projection (``Projection(..., plasticity=rule)``) or to a rate
+network's ``W`` (``RateNetwork(..., plasticity=rule)``) describes
+
+- per-neuron variables on each side (traces, utilisation), ``init_pre``/``init_post``,
+  how they evolve between events over one step (``advance_pre``/``advance_post``, exact
+  where the rule can be) and at a spike (``pre_spike``, which may return an *efficacy*
+  per presynaptic neuron that scales the weights delivered by its spike, and
+  ``post_spike``);
+- how a weight changes, written **elementwise over synapses**: ``on_pre(w, pre, post)``
+  for the synapses of the neurons that spiked (``pre``/``post`` are the neuron variables
+  of each synapse's two ends), ``on_post`` for the synapses into the neurons that spiked,
+  and ``on_step(w, pre, post, dt)`` for every synapse every ``every`` steps (rate rules,
+  where ``pre``/``post`` are the rates). ``None`` from a hook means "no change", so the
+  engine does no work for it.
+
+The container (network or rate network) owns the gathering: on a sparse projection the
+event hooks touch only the synapses of the neurons that spiked (a post-to-pre index
+serves ``on_post``); on a dense ``W`` (post × pre) the neuron variables are broadcast.
+Weights are clipped to ``[w_min, w_max]`` after every change when the rule has bounds.
+
+Order within one step of a network, after the populations advanced and spiked:
+``advance_pre``, ``pre_spike`` (efficacy), propagation of this step's spikes with the
+current weights times the efficacy, ``on_pre``, ``advance_post``, ``post_spike``,
+``on_post``, then ``on_step``. (Brian2's order for a ``Synapses`` object with ``on_pre``
+and ``on_post`` pathways in one time step.)
+"""
+
+from __future__ import annotations
+
+import jax.numpy as jnp
+
+from .._params import Documented, check_integer
+
+
+class AbstractRule(Documented):
+    """Base of every plasticity rule; every hook has a do-nothing default."""
+
+    #: whether the rule changes weights (else they stay model parameters: STP)
+    changes_weights = True
+
+    @property
+    def every(self) -> int:
+        """``on_step`` runs every ``every`` steps."""
+        return 1
+
+    @property
+    def bounds(self) -> tuple:
+        """``(w_min, w_max)``; ``None`` for an open side."""
+        return (None, None)
+
+    def init_pre(self, n: int, dtype):
+        return ()
+
+    def init_post(self, n: int, dtype):
+        return ()
+
+    def advance_pre(self, s, dt):
+        return s
+
+    def advance_post(self, s, dt):
+        return s
+
+    def pre_spike(self, s, spiked):
+        """Returns ``(s, efficacy)``: efficacy ``(n_pre,)`` scales the delivered weights, or ``None``."""
+        return s, None
+
+    def post_spike(self, s, spiked):
+        return s
+
+    def on_pre(self, w, pre, post):
+        return None
+
+    def on_post(self, w, pre, post):
+        return None
+
+    def on_step(self, w, pre, post, dt):
+        return None
+
+    def clip(self, w):
+        lo, hi = self.bounds
+        if lo is None and hi is None:
+            return w
+        return jnp.clip(w, lo, hi)
+
+    def time_constants(self) -> dict:
+        return {}
+
+    # what the container checks before a run
+    def check_weights(self, w, where: str) -> None:
+        """Raise if initial weights lie outside the bounds (one line naming the projection)."""
+        import numpy as np
+
+        lo, hi = self.bounds
+        try:
+            arr = np.asarray(w)
+        except Exception:  # traced: checked by the user
+            return
+        if lo is not None and arr.size and np.min(arr) < float(lo) - 1e-12 * max(1.0, abs(float(lo))):
+            raise ValueError(f"{where}: initial weights must be >= w_min = {float(lo)}, got {float(np.min(arr))}")
+        if hi is not None and arr.size and np.max(arr) > float(hi) + 1e-12 * max(1.0, abs(float(hi))):
+            raise ValueError(f"{where}: initial weights must be <= w_max = {float(hi)}, got {float(np.max(arr))}")
+
+
+def check_every(every) -> int:
+    return check_integer("every", every, 1, 2**31 - 1)
