@@ -22,6 +22,13 @@ def variable_unit(model, name: str) -> str:
     from .synapses._kernels import Delta
 
     populations = getattr(model, "populations", None)
+    projections = getattr(model, "names", ())
+    if isinstance(populations, dict) and "." in name and name.split(".", 1)[0] in projections:
+        proj, var = name.split(".", 1)  # a plastic projection's weights (and traces): its channel's unit
+        _, post, target = model.routes[projections.index(proj)]
+        post_model = getattr(populations[post], "model", populations[post])
+        channel = f"g_{target}" if hasattr(post_model, "neuron") else target
+        return variable_unit(post_model, channel) if var in ("w", "pre", "post") else name_unit(var)
     if isinstance(populations, dict) and "." in name and name.split(".", 1)[0] in populations:
         pop, var = name.split(".", 1)
         return variable_unit(getattr(populations[pop], "model", populations[pop]), var)

@@ -86,7 +86,7 @@ def spikes_per_pass(syn: Synapses) -> int:
     return int(max(1, min(syn.n_pre, budget // max(syn.max_degree, 1))))
 
 
-def _event_passes(syn: Synapses, spikes, dtype):
+def _event_passes(syn: Synapses, spikes, dtype, efficacy=None):
     """One projection's pure-JAX event path as passes: ``(temp, one_pass, n_passes)``.
 
     ``one_pass(c, temp)`` adds the synapses of the spiking neurons in slots
@@ -118,6 +118,8 @@ def _event_passes(syn: Synapses, spikes, dtype):
             target = target + syn.delays[pos] * syn.n_post
         target = jnp.where(valid, target, size)  # out of range: dropped
         w = jnp.broadcast_to(syn.weights, pos.shape) if homogeneous_w else syn.weights[pos]
+        if efficacy is not None:
+            w = w * efficacy[jnp.minimum(pre, syn.n_pre - 1)][:, None]
         return temp.at[target.ravel()].add(w.astype(dtype).ravel(), mode="drop")
 
     return one_pass(0, temp), one_pass, (count + chunk - 1) // chunk
@@ -125,7 +127,8 @@ def _event_passes(syn: Synapses, spikes, dtype):
 
 def event_contributions(projections, dtype) -> list:
     """Per-step contributions ``(n_rows * n_post,)`` of several projections, pure JAX,
-    event-driven (cost ~ spikes x max out-degree + O(N)). ``projections``: (synapses, spikes).
+    event-driven (cost ~ spikes x max out-degree + O(N)). ``projections``: (synapses,
+    spikes) or (synapses, spikes, efficacy per presynaptic neuron).
 
     The spiking neurons are compacted and handled ``spikes_per_pass`` at a time; each
     projection's first pass always runs, further passes (rare: a step with more spikes
@@ -134,7 +137,7 @@ def event_contributions(projections, dtype) -> list:
     """
     if not projections:
         return []
-    temps, passes, counts = zip(*[_event_passes(syn, spikes, dtype) for syn, spikes in projections])
+    temps, passes, counts = zip(*[_event_passes(*p[:2], dtype, *p[2:]) for p in projections])
 
     def body(c, ts):
         return tuple(one_pass(c, t) for one_pass, t in zip(passes, ts))

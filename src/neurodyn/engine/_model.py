@@ -45,6 +45,11 @@ class AbstractModel(Documented):
         """Named time constants (ms); ``simulate`` refuses a ``dt`` larger than any of them."""
         return {}
 
+    def plastic_weights(self, state) -> dict:
+        """Weights that changed during a run: name -> ``(pre, post, w)`` per synapse (for
+        ``Result.weights``); ``{}`` for models without plasticity."""
+        return {}
+
     def read(self, state, name: str):
         """The recorded quantity ``name`` of ``state``."""
         if not hasattr(state, name) or name.startswith("_"):

@@ -61,6 +61,8 @@ class Result(eqx.Module):
       ``"population.variable"``;
     - spikes per population, as events (see :attr:`spikes`) and exact per-neuron counts;
     - ``final_state``: the model state at ``t = t0 + duration``;
+    - ``weights[name]``: ``(pre, post, w)`` per synapse of each plastic projection at the
+      end of the run (saved and loaded with the result);
     - ``continuation``: model state, inputs' state, step counter and key, for
       ``simulate(..., state=res)`` (``None`` for a result loaded from a file);
     - ``first_nonfinite``: for a run under ``jit``/``vmap``/``grad``, the step after which
@@ -86,10 +88,12 @@ class Result(eqx.Module):
     first_nonfinite: Any = None
     continuation: Continuation | None = None
     t0: float = eqx.field(static=True, default=0.0)
+    weights: dict = None  # plastic projection -> (pre, post, w) at the end (set to {} by __init__)
 
     def __init__(self, *, traces: dict, spike_counts: dict, **fields):
         self._traces = traces
         self._spike_counts = spike_counts
+        self.weights = fields.pop("weights", None) or {}
         for name, value in fields.items():
             setattr(self, name, value)
 
@@ -249,7 +253,13 @@ class Result(eqx.Module):
                 data[f"{pop}.spike_time"] = ((f"spike_{pop}",), s.times, {"units": "ms"})
                 data[f"{pop}.spike_index"] = ((f"spike_{pop}",), s.indices, {"units": "1"})
             data[f"{pop}.spike_count"] = ((f"neuron_{pop}",), np.asarray(self.spike_counts[pop]), {"units": "1"})
+        for name, (pre, post, w) in self.weights.items():
+            dim = "synapse_" + name
+            data[f"{name}.synapse_pre"] = ((dim,), np.asarray(pre), {"units": "1"})
+            data[f"{name}.synapse_post"] = ((dim,), np.asarray(post), {"units": "1"})
+            data[f"{name}.final_w"] = ((dim,), np.asarray(w), {"units": self.unit(f"{name}.w") or "1"})
         ds = xr.Dataset(data, coords=coords)
+        ds.attrs["plastic"] = ",".join(self.weights)
         if config is not None:
             ds.attrs["config"] = json.dumps(config, default=str)
         if seed is not None:
@@ -299,8 +309,10 @@ def _result_from(ds) -> Result:
     all_neurons = set(filter(None, str(ds.attrs.get("recorded_all", "")).split(",")))
     traces, recorded, units = {}, [], []
     spike_vars = {f"{p}.{k}" for p in pops for k in ("spike_time", "spike_index", "spike_count")}
+    plastic = [p for p in str(ds.attrs.get("plastic", "")).split(",") if p]
+    weight_vars = {f"{p}.{k}" for p in plastic for k in ("synapse_pre", "synapse_post", "final_w")}
     for name in ds.data_vars:
-        if name in spike_vars:
+        if name in spike_vars or name in weight_vars:
             continue
         traces[name] = ds[name].values
         # the trace's own neuron dimension: "neuron_E_V_m" (older files: "E.V_m.neuron")
@@ -308,6 +320,7 @@ def _result_from(ds) -> Result:
         recorded.append((name, neurons))
         if ds[name].attrs.get("units"):
             units.append((name, str(ds[name].attrs["units"])))
+    units += [(f"{p}.w", str(ds[f"{p}.final_w"].attrs["units"])) for p in plastic if ds[f"{p}.final_w"].attrs.get("units")]
     return Result(
         t=ds["time"].values,
         traces=traces,
@@ -322,4 +335,6 @@ def _result_from(ds) -> Result:
         dt=float(ds.attrs["dt"]),
         units=tuple(units),
         t0=float(ds.attrs.get("t0", 0.0)),
+        weights={p: (ds[f"{p}.synapse_pre"].values.astype(np.int32), ds[f"{p}.synapse_post"].values.astype(np.int32),
+                     ds[f"{p}.final_w"].values) for p in plastic},
     )

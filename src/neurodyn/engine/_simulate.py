@@ -630,6 +630,7 @@ def simulate(
         if stream_to is not None:
             raise ValueError("stream_to cannot be used under jit/vmap/grad (the run is not on the host)")
         carry, rec, packed, first_nonfinite = _run(model, drive, solver, k_run, carry, plan, n_records_total, stop)
+        weights = model.plastic_weights(carry.state)
         return Result(
             t=(jnp.arange(n_records_total) * every + start) * dt,
             traces=rec,
@@ -642,10 +643,11 @@ def simulate(
             recorded=plan.traces,
             duration=duration,
             dt=dt,
-            units=plan.units,
+            units=plan.units + _weight_units(model, weights),
             first_nonfinite=first_nonfinite,
             continuation=Continuation(carry.state, carry.inputs, carry.step, key),
             t0=start * dt,
+            weights=weights,
         )
     res = _run_eager(model, drive, solver, k_run, key, carry, start, plan, n_chunks, progress, stream_to, resume, duration)
     _warn_implausible_rates(model, res)
@@ -890,7 +892,7 @@ def _run_eager(model, drive, solver, key, user_key, carry, start, plan: _Plan, n
                 other[4].cancel()
             steps_before = c * L
             where = _diagnose(model, drive, solver, key, start_carry, plan, min(L, plan.n_steps - steps_before), start + steps_before)
-            partial = _assemble(plan, trace_parts, spike_parts, start_carry, start, user_key, steps_before, duration)
+            partial = _assemble(model, plan, trace_parts, spike_parts, start_carry, start, user_key, steps_before, duration)
             raise SimulationError(f"simulation diverged: {where}", partial)
         chunk = decoded.result()
         _collect(chunk, trace_parts, spike_parts)
@@ -911,7 +913,7 @@ def _run_eager(model, drive, solver, key, user_key, carry, start, plan: _Plan, n
                 finish(pending.popleft())
     finally:
         bar.close()
-    return _assemble(plan, trace_parts, spike_parts, carry, start, user_key, plan.n_steps, duration)
+    return _assemble(model, plan, trace_parts, spike_parts, carry, start, user_key, plan.n_steps, duration)
 
 
 def _chunk_arrays(plan: _Plan, start: int, c: int, rec, packed) -> dict:
@@ -947,12 +949,17 @@ def _counts(plan: _Plan, carry: _Carry, indices: dict) -> dict:
     return out
 
 
-def _assemble(plan: _Plan, trace_parts, spike_parts, carry: _Carry, start: int, key, steps_done: int, duration: float) -> Result:
+def _host(weights: dict) -> dict:
+    return {name: tuple(np.asarray(a) for a in arrays) for name, arrays in weights.items()}
+
+
+def _assemble(model, plan: _Plan, trace_parts, spike_parts, carry: _Carry, start: int, key, steps_done: int, duration: float) -> Result:
     traces = {
         name: np.concatenate(parts) if parts else np.zeros((0,)) for name, parts in trace_parts.items()
     }
     n_rec = len(next(iter(traces.values()))) if traces else -(-steps_done // plan.every)
     indices = {p: np.concatenate(i).astype(np.int32) if i else np.zeros(0, np.int32) for p, (_, i) in spike_parts.items()}
+    weights = _host(model.plastic_weights(carry.state))
     return Result(
         t=(np.arange(n_rec) * plan.every + start) * plan.dt,
         traces=traces,
@@ -965,10 +972,15 @@ def _assemble(plan: _Plan, trace_parts, spike_parts, carry: _Carry, start: int, 
         recorded=plan.traces,
         duration=steps_done * plan.dt if steps_done < plan.n_steps else duration,
         dt=plan.dt,
-        units=plan.units,
+        units=plan.units + _weight_units(model, weights),
         continuation=Continuation(carry.state, carry.inputs, carry.step, key),
         t0=start * plan.dt,
+        weights=weights,
     )
+
+
+def _weight_units(model, weights: dict) -> tuple:
+    return tuple((f"{name}.w", variable_unit(model, f"{name}.w")) for name in weights)
 
 
 __all__ = ["simulate", "SimulationError", "StreamError", "Spikes"]

@@ -36,6 +36,8 @@ from ..connectivity._builders import Connectivity, Distribution
 from ..connectivity._propagate import Synapses, event_contributions, make_synapses, propagate, propagate_together
 from ..engine._model import SINGLE, AbstractDynamics, AbstractMap, generic_advance
 from ..engine._solvers import AbstractSolver
+from ._plastic import after_propagation, before_propagation, build_index, check_rule, has_efficacy
+from ._plastic import init_state as init_plastic
 
 
 class Population(eqx.Module):
@@ -77,6 +79,12 @@ class Projection:
             is rounded with a warning; delays drawn from a distribution are rounded
             silently. Negative delays are an error.
         target: the synapse channel of ``post`` that receives the events (e.g. ``"exc"``).
+        plasticity: a rule from ``neurodyn.plasticity`` (``STDP``, ``TsodyksMarkram``, ...);
+            the projection's weights (and the rule's variables) then live in the state
+            ``simulate`` carries (``res.final_state.plastic[name]``), recordable as
+            ``"<name>.w"``. ``None``: fixed weights, kept in the model.
+        name: the projection's name (records, final weights); default ``"pre->post"``
+            (``"pre->post:target"`` when two projections share pre and post).
     """
 
     pre: str
@@ -85,12 +93,15 @@ class Projection:
     weight: Any = None
     delay: Any = 0.0
     target: str = "exc"
+    plasticity: Any = None
+    name: str | None = None
 
 
 class NetworkState(eqx.Module):
     populations: dict  #: population name -> state
     buffers: dict  #: "post.target" -> ring buffer (D, n_post)
     step: jax.Array  #: steps taken (int32)
+    plastic: dict = eqx.field(default_factory=dict)  #: plastic projection name -> PlasticState
 
 
 def _values(name, value, csr, rng, where, dtype=float):
@@ -122,7 +133,13 @@ def _delay_steps(delay, dt, where, distributed):
     return steps.astype(np.int64)
 
 
-def _choose_mode(propagation, n_pre, n_post, rows):
+def _choose_mode(propagation, n_pre, n_post, rows, rule=None, where=""):
+    if rule is not None:  # plastic: event-driven only (the weights are per synapse, in the state)
+        if propagation == "dense":
+            raise ValueError(f"{where}: plasticity needs event-driven propagation ('auto', 'event' or 'jax'), got propagation='dense'")
+        if propagation == "jax" or has_efficacy(rule) or not (jax.default_backend() == "cpu" and _ffi.available()):
+            return "jax"  # the efficacy of short-term plasticity scales events on the pure-JAX path
+        return "kernel"
     if propagation in ("dense", "jax"):
         return propagation
     if propagation == "event":
@@ -164,6 +181,9 @@ class Network(AbstractMap):
     buffers: tuple = eqx.field(static=True)  # (post, target, D)
     groups: tuple = eqx.field(static=True)  # projection indices propagated in one kernel call
     dt: float = eqx.field(static=True)
+    rules: tuple  # per projection: its plasticity rule or None
+    indexes: tuple  # per projection: the PlasticIndex of a plastic one, else None
+    names: tuple = eqx.field(static=True)  # per projection
 
     def __init__(self, populations, projections=(), *, dt: float = 0.1, seed: int = 0, propagation: str = "auto"):
         if not isinstance(populations, dict) or not populations:
@@ -179,14 +199,18 @@ class Network(AbstractMap):
                 raise ValueError(f"population names must be strings without '.', got {name!r}")
             pops[name] = pop if isinstance(pop, Population) else Population(pop)
         dtype = jnp.result_type(float)
-        synapses, routes, depth = [], [], {}
+        synapses, routes, depth, rules, indexes = [], [], {}, [], []
+        names = _projection_names(projections, pops)
         for j, proj in enumerate(projections):
             if not isinstance(proj, Projection):
                 raise TypeError(f"projections[{j}] must be a neurodyn.Projection, got {type(proj).__name__}")
-            where = f"projection {proj.pre}->{proj.post}"
+            where = f"projection {names[j]}"
             for end in (proj.pre, proj.post):
                 if end not in pops:
                     raise ValueError(f"{where}: unknown population {end!r}; expected one of {', '.join(pops)}")
+            rule = proj.plasticity
+            if rule is not None:
+                check_rule(rule, pops[proj.pre].n, pops[proj.post].n, where)
             targets = getattr(pops[proj.post].model, "synapse_targets", ())
             if proj.target not in targets:
                 raise ValueError(
@@ -213,8 +237,13 @@ class Network(AbstractMap):
             elif steps.ndim and csr.nnz == 0:
                 steps = np.int64(0)
             rows = 1 if np.ndim(steps) == 0 else int(steps.max()) + 1
-            mode = _choose_mode(propagation, n_pre, n_post, rows)
+            mode = _choose_mode(propagation, n_pre, n_post, rows, rule, where)
+            if rule is not None and rule.changes_weights:
+                rule.check_weights(weight, where)
+                weight = np.broadcast_to(np.asarray(weight, dtype), (csr.nnz,))  # one weight per synapse: they change
             synapses.append(make_synapses(csr, weight, steps, mode, dtype))
+            rules.append(rule)
+            indexes.append(None if rule is None else build_index(csr))
             routes.append((proj.pre, proj.post, proj.target))
             longest = int(np.max(steps, initial=0))
             if longest > 0:  # delayed: a ring buffer (delay-free projections need none)
@@ -226,6 +255,9 @@ class Network(AbstractMap):
         self.buffers = tuple((post, target, D) for (post, target), D in depth.items())
         self.groups = _groups(self.synapses, self.routes)
         self.dt = float(dt)
+        self.rules = tuple(rules)
+        self.indexes = tuple(indexes)
+        self.names = tuple(names)
 
     # -- the engine protocol ----------------------------------------------------
     @property
@@ -233,7 +265,11 @@ class Network(AbstractMap):
         return {name: (pop.n,) for name, pop in self.populations.items()}
 
     def time_constants(self):
-        return {f"{p}.{k}": v for p, pop in self.populations.items() for k, v in pop.model.time_constants().items()}
+        taus = {f"{p}.{k}": v for p, pop in self.populations.items() for k, v in pop.model.time_constants().items()}
+        for name, rule in zip(self.names, self.rules):
+            if rule is not None:
+                taus.update({f"{name}.{k}": v for k, v in rule.time_constants().items()})
+        return taus
 
     def init_state(self, key):
         keys = jax.random.split(key, len(self.populations))
@@ -249,7 +285,9 @@ class Network(AbstractMap):
             states[name] = state
         dtype = jnp.result_type(float)
         buffers = {f"{post}.{target}": jnp.zeros((D, self.populations[post].n), dtype) for post, target, D in self.buffers}
-        return NetworkState(states, buffers, jnp.zeros((), jnp.int32))
+        plastic = {self.names[j]: init_plastic(rule, syn.weights, syn.nnz, syn.n_pre, syn.n_post, dtype)
+                   for j, (rule, syn) in enumerate(zip(self.rules, self.synapses)) if rule is not None}
+        return NetworkState(states, buffers, jnp.zeros((), jnp.int32), plastic)
 
     def step(self, state, t, dt, drive, key):
         if not isinstance(dt, jax.core.Tracer) and abs(float(dt) - self.dt) > 1e-9 * self.dt:
@@ -268,27 +306,43 @@ class Network(AbstractMap):
                 new, fired = generic_advance(pop.model, pops[name], t, dt, drive_pop, k, solver)
                 stepped = new, fired.get(SINGLE, jnp.zeros((pop.n,), bool))
             pops[name], spikes[name] = stepped
-        # 2. this step's spikes: delay-free projections deliver now, delayed ones are scheduled
-        on_jax = [j for j, syn in enumerate(self.synapses) if syn.mode == "jax"]  # their passes share one loop
-        sums = event_contributions([(self.synapses[j], spikes[self.routes[j][0]]) for j in on_jax], jnp.result_type(float))
+        # 2. plastic projections: presynaptic variables and this step's efficacy (STP), weights from the state
+        synapses, plastic, efficacy = list(self.synapses), dict(state.plastic), {}
+        for j, rule in enumerate(self.rules):
+            if rule is not None:
+                name = self.names[j]
+                plastic[name], efficacy[j] = before_propagation(rule, plastic[name], spikes[self.routes[j][0]], dt)
+                if plastic[name].w is not None:
+                    synapses[j] = eqx.tree_at(lambda s: s.weights, synapses[j], plastic[name].w)
+        # 3. this step's spikes: delay-free projections deliver now, delayed ones are scheduled
+        on_jax = [j for j, syn in enumerate(synapses) if syn.mode == "jax"]  # their passes share one loop
+        sums = event_contributions([(synapses[j], spikes[self.routes[j][0]], efficacy.get(j)) for j in on_jax],
+                                   jnp.result_type(float))
         sums = dict(zip(on_jax, sums))
         for group in self.groups:
             pre = self.routes[group[0]][0]
             current = [self._target(pops, buffers, j) for j in group]
-            if self.synapses[group[0]].mode == "kernel":  # the group's projections in one call
-                updated = propagate_together(spikes[pre], [(self.synapses[j], x) for j, x in zip(group, current)], i)
+            if synapses[group[0]].mode == "kernel":  # the group's projections in one call
+                updated = propagate_together(spikes[pre], [(synapses[j], x) for j, x in zip(group, current)], i)
             else:
-                updated = [propagate(self.synapses[group[0]], spikes[pre], current[0], i, sums.get(group[0]))]
+                updated = [propagate(synapses[group[0]], spikes[pre], current[0], i, sums.get(group[0]))]
             for j, x in zip(group, updated):
                 self._store(pops, buffers, j, x)
-        # 3. the delayed events due now
+        # 4. weight changes: on_pre, postsynaptic variables, on_post, on_step
+        for j, rule in enumerate(self.rules):
+            if rule is not None:
+                pre, post, _ = self.routes[j]
+                name = self.names[j]
+                plastic[name] = after_propagation(rule, plastic[name], synapses[j], self.indexes[j],
+                                                  spikes[pre], spikes[post], i, dt)
+        # 5. the delayed events due now
         for post, target, D in self.buffers:
             name = f"{post}.{target}"
             row = (i + 1) % D
             due = buffers[name][row]
             pops[post] = self.populations[post].model.receive(pops[post], target, lambda x, due=due: x + due)
             buffers[name] = buffers[name].at[row].set(0)
-        return NetworkState(pops, buffers, i + 1), spikes
+        return NetworkState(pops, buffers, i + 1, plastic), spikes
 
     def _target(self, pops, buffers, j):
         """What projection ``j`` adds its events to: the ring buffer of a delayed one, the
@@ -309,12 +363,38 @@ class Network(AbstractMap):
 
     def read(self, state, name: str):
         pop, _, var = name.partition(".")
+        if pop in state.plastic and var:
+            return read_plastic(state.plastic[pop], var, pop)
         if pop not in self.populations or not var:
+            plastic = f"; plastic projections: '<projection>.w' with projection one of {', '.join(state.plastic)}" if state.plastic else ""
             raise ValueError(
                 f"record: network variables are named '<population>.<variable>' with population one of "
-                f"{', '.join(self.populations)}, got {name!r}"
+                f"{', '.join(self.populations)}{plastic}, got {name!r}"
             )
         return self.populations[pop].model.read(state.populations[pop], var)
+
+    def plastic_weights(self, state) -> dict:
+        return {name: self.weights(state, name) for name, rule in zip(self.names, self.rules)
+                if rule is not None and rule.changes_weights}
+
+    def weights(self, state=None, projection: str | None = None):
+        """``(pre, post, w)`` of a projection's synapses (numpy), from ``state`` (e.g.
+        ``res.final_state``) for a plastic projection, else its fixed weights."""
+        if projection not in self.names:
+            raise ValueError(f"projection must be one of {', '.join(self.names)}, got {projection!r}")
+        j = self.names.index(projection)
+        syn = self.synapses[j]
+        if syn.indptr is None:
+            raise ValueError(f"projection {projection!r} uses dense propagation: read its matrix from net.synapses[{j}].dense")
+        w = syn.weights
+        if state is not None and projection in state.plastic and state.plastic[projection].w is not None:
+            w = state.plastic[projection].w
+        index = self.indexes[j]
+        if index is not None:
+            pre = index.pre_of
+        else:
+            pre = np.repeat(np.arange(syn.n_pre, dtype=np.int32), np.diff(np.asarray(syn.indptr)))
+        return pre, syn.indices, jnp.broadcast_to(w, (syn.nnz,))
 
     # -- conveniences -------------------------------------------------------------
     @property
@@ -330,6 +410,44 @@ class Network(AbstractMap):
     def propagation(self) -> tuple:
         """The propagation path each projection uses (``"kernel"``, ``"jax"`` or ``"dense"``)."""
         return tuple(s.mode for s in self.synapses)
+
+
+def _projection_names(projections, populations) -> list:
+    """Each projection's name: given, or "pre->post" ("pre->post:target", then "...#j", when
+    projections share pre and post)."""
+    plain = [f"{p.pre}->{p.post}" if isinstance(p, Projection) else "" for p in projections]
+    names = []
+    for j, p in enumerate(projections):
+        if not isinstance(p, Projection):
+            names.append(f"#{j}")
+            continue
+        name = p.name
+        if name is None:
+            name = plain[j] if plain.count(plain[j]) == 1 else f"{plain[j]}:{p.target}"
+            name = f"{name}#{j}" if name in names else name
+        elif not isinstance(name, str) or not name or "." in name:
+            raise ValueError(f"projections[{j}]: name must be a non-empty string without '.', got {name!r}")
+        if name in names or name in populations:
+            raise ValueError(f"projections[{j}]: name {name!r} is already used; give each projection a distinct name")
+        names.append(name)
+    return names
+
+
+def read_plastic(ps, var: str, name: str):
+    """A plastic projection's recordable variables: ``w`` and the rule's neuron variables
+    (``pre``/``post`` for plain arrays, else their field names, e.g. ``u``, ``x``)."""
+    options = {}
+    if ps.w is not None:
+        options["w"] = ps.w
+    for side in ("pre", "post"):
+        tree = getattr(ps, side)
+        if isinstance(tree, jax.Array):
+            options[side] = tree
+        elif isinstance(tree, eqx.Module):
+            options.update({k: getattr(tree, k) for k in tree.__dataclass_fields__})
+    if var not in options:
+        raise ValueError(f"record: unknown variable {var!r} of projection {name!r}; expected one of {', '.join(options)}")
+    return options[var]
 
 
 def _groups(synapses, routes) -> tuple:

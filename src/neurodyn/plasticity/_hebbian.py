@@ -19,7 +19,9 @@ class Hebbian(AbstractRule):
     Example::
 
         rule = nd.plasticity.Hebbian(eta=1e-3, decay=0.1)
-        net = nd.rate.RateNetwork(W, tau=10.0, plasticity=rule)
+        W = 0.1 * jnp.ones((3, 3))
+        net = nd.rate.RateNetwork(W, tau=10.0, F=nd.rate.ReLU(), h=1.0, plasticity=rule)
+        res = nd.simulate(net, 100.0, 0.1, record=["W"], record_every=100)
     """
 
     eta: jax.Array = param(1e-3, unit="1/ms", doc="learning rate (per ms, per unit of rate product)")

@@ -21,10 +21,11 @@ serves ``on_post``); on a dense ``W`` (post × pre) the neuron variables are bro
 Weights are clipped to ``[w_min, w_max]`` after every change when the rule has bounds.
 
 Order within one step of a network, after the populations advanced and spiked:
-``advance_pre``, ``pre_spike`` (efficacy), propagation of this step's spikes with the
-current weights times the efficacy, ``on_pre``, ``advance_post``, ``post_spike``,
-``on_post``, then ``on_step``. (Brian2's order for a ``Synapses`` object with ``on_pre``
-and ``on_post`` pathways in one time step.)
+``advance_pre`` and ``advance_post`` (to the end of the step), ``pre_spike`` (efficacy),
+propagation of this step's spikes with the current weights times the efficacy,
+``on_pre``, ``post_spike``, ``on_post``, then ``on_step`` (Brian2's order for a
+``Synapses`` object with ``on_pre`` and ``on_post`` pathways in one time step). So a pre
+and a post spike in the same step count as pre before post.
 """
 
 from __future__ import annotations

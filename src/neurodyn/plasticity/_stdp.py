@@ -11,7 +11,7 @@ Morrison, Diesmann & Gerstner 2008, eq. 4). For one pair with
 :math:`\Delta t = t_{post} - t_{pre}` the change is the window
 
 .. math::
-    \Delta w = A_{pre} e^{-\Delta t/\tau_{pre}} \; (\Delta t > 0), \qquad
+    \Delta w = A_{pre} e^{-\Delta t/\tau_{pre}} \; (\Delta t \ge 0), \qquad
     \Delta w = A_{post} e^{\Delta t/\tau_{post}} \; (\Delta t < 0).
 """
 
@@ -80,10 +80,10 @@ class STDP(AbstractRule):
         return w + pre
 
     def window(self, lag):
-        """The weight change of one pre/post pair against ``lag = t_post - t_pre`` (ms)."""
+        """The weight change of one pre/post pair against ``lag = t_post - t_pre`` (ms); spikes
+        in one step count as pre before post."""
         lag = jnp.asarray(lag)
-        return jnp.where(lag > 0, self.A_pre * jnp.exp(-lag / self.tau_pre),
-                         jnp.where(lag < 0, self.A_post * jnp.exp(lag / self.tau_post), self.A_pre + self.A_post))
+        return jnp.where(lag >= 0, self.A_pre * jnp.exp(-lag / self.tau_pre), self.A_post * jnp.exp(lag / self.tau_post))
 
     def time_constants(self):
         return {"tau_pre": self.tau_pre, "tau_post": self.tau_post}

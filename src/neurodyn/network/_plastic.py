@@ -1,0 +1,145 @@
+r"""Plastic projections: weights and rule variables in the network's state, event-driven updates.
+
+A projection with a rule (``Projection(..., plasticity=rule)``) keeps its per-synapse weights
+``(nnz,)`` (storage order of its sparse structure) and the rule's per-neuron variables in
+``NetworkState.plastic[name]``; a frozen projection keeps its weights in the model (no cost).
+The rule's event hooks touch only the synapses of the neurons that spiked: the rows of the
+sparse structure for presynaptic spikes, and a post-to-pre index (``post_indptr``,
+``post_order``: synapse ids grouped by target neuron) for postsynaptic spikes.
+"""
+
+from __future__ import annotations
+
+import equinox as eqx
+import jax
+import jax.numpy as jnp
+import numpy as np
+
+from ..engine._record import compact
+from ..plasticity._rule import AbstractRule
+
+#: synapses handled per pass of an event-driven update (more passes when more neurons spike)
+SYNAPSES_PER_PASS = 64 * 128
+
+
+class PlasticIndex(eqx.Module):
+    """The sparse structure a rule needs beyond propagation's (built once, on the host)."""
+
+    pre_of: jax.Array  # int32 (nnz,) presynaptic neuron of each synapse
+    post_indptr: jax.Array  # int32 (n_post + 1,)
+    post_order: jax.Array  # int32 (nnz,) synapse ids, grouped by target neuron
+    max_in_degree: int = eqx.field(static=True)
+
+
+class PlasticState(eqx.Module):
+    w: jax.Array | None  #: per-synapse weights (nnz,), None for a rule that keeps them fixed (STP)
+    pre: object  #: the rule's presynaptic variables (per presynaptic neuron)
+    post: object  #: the rule's postsynaptic variables (per target neuron)
+
+
+def build_index(csr) -> PlasticIndex:
+    rows = csr.rows().astype(np.int32)
+    order = np.argsort(csr.indices, kind="stable").astype(np.int32)
+    counts = np.bincount(csr.indices, minlength=csr.n_post)
+    indptr = np.concatenate([[0], np.cumsum(counts)]).astype(np.int32)
+    return PlasticIndex(jnp.asarray(rows), jnp.asarray(indptr), jnp.asarray(order), int(counts.max(initial=0)))
+
+
+def init_state(rule: AbstractRule, weights, nnz, n_pre, n_post, dtype) -> PlasticState:
+    w = jnp.broadcast_to(jnp.asarray(weights, dtype), (nnz,)) if rule.changes_weights else None
+    return PlasticState(w, rule.init_pre(n_pre, dtype), rule.init_post(n_post, dtype))
+
+
+def before_propagation(rule, ps: PlasticState, spiked_pre, dt):
+    """Advance both sides' variables over the step and apply this step's presynaptic spikes;
+    returns the state and the efficacy per presynaptic neuron (or None)."""
+    pre, efficacy = rule.pre_spike(rule.advance_pre(ps.pre, dt), spiked_pre)
+    return PlasticState(ps.w, pre, rule.advance_post(ps.post, dt)), efficacy
+
+
+def after_propagation(rule, ps: PlasticState, syn, index: PlasticIndex, spiked_pre, spiked_post, step, dt):
+    """``on_pre`` on the synapses of the neurons that spiked, this step's postsynaptic spikes
+    and ``on_post`` on the synapses into the neurons that spiked, then ``on_step``."""
+    w = ps.w
+    gather = lambda tree, idx: jax.tree.map(lambda a: a[idx], tree)  # noqa: E731
+    if w is not None and _changes(rule.on_pre, ps):
+        def pre_update(w_sel, sid, rows):
+            return rule.clip(rule.on_pre(w_sel, gather(ps.pre, rows[:, None]), gather(ps.post, syn.indices[sid])))
+
+        w = _update_rows(w, spiked_pre, syn.indptr, None, syn.max_degree, pre_update)
+    post = rule.post_spike(ps.post, spiked_post)
+    if w is not None and _changes(rule.on_post, ps):
+        def post_update(w_sel, sid, rows):
+            return rule.clip(rule.on_post(w_sel, gather(ps.pre, index.pre_of[sid]), gather(post, rows[:, None])))
+
+        w = _update_rows(w, spiked_post, index.post_indptr, index.post_order, index.max_in_degree, post_update)
+    if w is not None and _changes(lambda w, a, b: rule.on_step(w, a, b, dt), ps):
+        every = rule.every
+        stepped = lambda w: rule.clip(rule.on_step(w, gather(ps.pre, index.pre_of), gather(post, syn.indices), dt * every))  # noqa: E731
+        w = stepped(w) if every == 1 else jax.lax.cond((step + 1) % every == 0, stepped, lambda w: w, w)
+    return PlasticState(w, ps.pre, post)
+
+
+def _changes(hook, ps) -> bool:
+    """Whether a hook changes weights (a hook returns None for "no change"); decided at trace time."""
+    first = lambda tree: jax.tree.map(lambda a: a[:1], tree)  # noqa: E731
+    return hook(ps.w[:1], first(ps.pre), first(ps.post)) is not None
+
+
+def _update_rows(w, spiked, indptr, order, max_degree, update):
+    """``w[sid] = update(w[sid], sid, row)`` for the synapses ``sid`` of every spiking row of
+    a CSR-like index (``order`` maps positions to synapse ids; None: identity). Cost ~
+    spikes x max degree, a few thousand synapses per pass."""
+    n = indptr.shape[0] - 1
+    if max_degree == 0 or n == 0:
+        return w
+    nnz = w.shape[0]
+    chunk = int(max(1, min(n, SYNAPSES_PER_PASS // max_degree)))
+    count = jnp.sum(spiked, dtype=jnp.int32)
+    idx = compact(spiked, 2 * n, n)  # padding row n has no synapses
+    indptr = jnp.concatenate([indptr, indptr[-1:]])
+    lanes = jnp.arange(max_degree, dtype=jnp.int32)
+
+    def one_pass(c, w):
+        rows = jax.lax.dynamic_slice(idx, (c * chunk,), (chunk,))
+        start = indptr[rows]
+        valid = lanes[None, :] < (indptr[rows + 1] - start)[:, None]
+        pos = jnp.where(valid, start[:, None] + lanes[None, :], 0)
+        sid = pos if order is None else order[pos]
+        new = update(w[sid], sid, rows)
+        return w.at[jnp.where(valid, sid, nnz)].set(new.astype(w.dtype), mode="drop")
+
+    return jax.lax.fori_loop(0, (count + chunk - 1) // chunk, one_pass, w)
+
+
+def has_efficacy(rule) -> bool:
+    """Whether the rule's presynaptic spikes scale the delivered weights (short-term plasticity)."""
+    out = jax.eval_shape(lambda: rule.pre_spike(rule.init_pre(2, jnp.float32), jnp.ones((2,), bool))[1])
+    return out is not None
+
+
+def check_rule(rule, n_pre: int, n_post: int, where: str) -> None:
+    """One clear error when a rule does not fit a projection: not a rule, or variables whose
+    shapes do not match the projection's neurons, or hooks that change the weights' shape."""
+    if not isinstance(rule, AbstractRule):
+        raise TypeError(f"{where}: plasticity must be a neurodyn.plasticity rule (AbstractRule), got {type(rule).__name__}")
+    name = type(rule).__name__
+    dtype = jnp.result_type(float)
+    for side, n, init in (("pre", n_pre, rule.init_pre), ("post", n_post, rule.init_post)):
+        for leaf in jax.tree.leaves(jax.eval_shape(lambda: init(n, dtype))):
+            if leaf.shape[:1] != (n,):
+                raise ValueError(
+                    f"{where}: {name}.init_{side} must give variables with one value per {side}synaptic neuron "
+                    f"(leading axis {n}), got shape {leaf.shape}"
+                )
+    pre = jax.eval_shape(lambda: rule.init_pre(n_pre, dtype))
+    post = jax.eval_shape(lambda: rule.init_post(n_post, dtype))
+    w = jax.ShapeDtypeStruct((3, 2), dtype)
+    sel = lambda tree: jax.tree.map(lambda a: jax.ShapeDtypeStruct((3, 2) + a.shape[1:], a.dtype), tree)  # noqa: E731
+    for hook in ("on_pre", "on_post"):
+        out = jax.eval_shape(getattr(rule, hook), w, sel(pre), sel(post))
+        if out is not None and out.shape != w.shape:
+            raise ValueError(f"{where}: {name}.{hook} must return one weight per synapse (shape {w.shape}), got shape {out.shape}")
+    out = jax.eval_shape(lambda w, a, b: rule.on_step(w, a, b, 0.1), w, sel(pre), sel(post))
+    if out is not None and out.shape != w.shape:
+        raise ValueError(f"{where}: {name}.on_step must return one weight per synapse (shape {w.shape}), got shape {out.shape}")

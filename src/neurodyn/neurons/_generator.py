@@ -1,0 +1,70 @@
+"""Spike sources that replay given spike times (Brian2's ``SpikeGeneratorGroup``)."""
+
+from __future__ import annotations
+
+import equinox as eqx
+import jax
+import jax.numpy as jnp
+import numpy as np
+
+from .._params import as_int, check_size
+from ..engine._model import AbstractDynamics
+
+
+class GeneratorState(eqx.Module):
+    spiked: jax.Array  #: the spikes of the last step (bool)
+
+
+class SpikeGenerator(AbstractDynamics):
+    """``n`` neurons that spike at given times: neuron ``indices[k]`` at ``times[k]`` (ms).
+
+    A spike at time ``T`` is emitted by the step that ends at ``T`` (neurodyn stamps a
+    spike at the end of its step), so times are rounded to the ``dt`` grid of the run.
+    Use it as a network population (a presynaptic source) or on its own.
+
+    Example::
+
+        src = nd.neurons.SpikeGenerator(2, times=[10.0, 12.5, 30.0], indices=[0, 1, 0])
+        net = nd.Network({"In": src, "E": E}, [nd.Projection("In", "E", nd.connectivity.all_to_all(), weight=1.0)])
+    """
+
+    n: int = eqx.field(static=True, converter=as_int)
+    times: jax.Array  # ms, sorted
+    indices: jax.Array  # int32, in the order of times
+
+    def __init__(self, n, times, indices):
+        self.n = check_size(n)
+        t = np.asarray(times, dtype=float).ravel()
+        idx = np.asarray(indices).ravel()
+        if t.shape != idx.shape:
+            raise ValueError(f"times and indices must have the same length, got {t.size} times and {idx.size} indices")
+        if not np.all(np.isfinite(t)) or np.any(t <= 0):
+            bad = t[~(np.isfinite(t) & (t > 0))][0]
+            raise ValueError(f"times must be finite and > 0 ms (a spike ends a step), got {bad}")
+        if idx.size and (not np.issubdtype(idx.dtype, np.integer) or idx.min() < 0 or idx.max() >= self.n):
+            raise ValueError(f"indices must be integers in [0, {self.n}), got {idx[(idx < 0) | (idx >= self.n)][:1] if np.issubdtype(idx.dtype, np.integer) else idx.dtype}")
+        order = np.argsort(t, kind="stable")
+        self.times = jnp.asarray(t[order], jnp.result_type(float))
+        self.indices = jnp.asarray(idx[order], jnp.int32)
+
+    @property
+    def input_shape(self):
+        return (self.n,)
+
+    def time_constants(self):
+        return {}
+
+    def init_state(self, key=None):
+        return GeneratorState(jnp.zeros((self.n,), bool))
+
+    def vector_field(self, t, state, drive):
+        return state
+
+    def fire(self, state, t, dt):
+        """The spikes of the step that ends at ``t``: times in ``(t - dt/2, t + dt/2]``."""
+        if self.times.shape[0] == 0:
+            return state, state.spiked
+        lo = jnp.searchsorted(self.times, t - 0.5 * dt, side="right")
+        hi = jnp.searchsorted(self.times, t + 0.5 * dt, side="right")
+        spiked = jax.lax.fori_loop(lo, hi, lambda k, s: s.at[self.indices[k]].set(True), jnp.zeros((self.n,), bool))
+        return GeneratorState(spiked), spiked
