@@ -14,6 +14,8 @@ from ._transfer import Tabulated as Tabulated
 from ._transfer import Tanh as Tanh
 from ._transfer import ThresholdPower as ThresholdPower
 from ._network import CurrentState as CurrentState
+from ._network import PlasticCurrentState as PlasticCurrentState
+from ._network import PlasticRateState as PlasticRateState
 from ._network import RateNetwork as RateNetwork
 from ._network import RateState as RateState
 from ._linear import LinearState as LinearState

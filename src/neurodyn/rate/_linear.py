@@ -164,7 +164,10 @@ class LinearRateNetwork(AbstractDynamics):
 
     default_solver = RK4()
 
-    def __init__(self, W, tau=10.0, h=0.0, r0=0.0):
+    def __init__(self, W, tau=10.0, h=0.0, r0=0.0, *, plasticity=None):
+        if plasticity is not None:
+            raise ValueError("plasticity is not supported on LinearRateNetwork (its eigenmodes need a fixed W); "
+                             "use RateNetwork(W, F=Linear(), plasticity=...)")
         W = square_matrix("W", W)
         n = W.shape[0]
         self.n = n

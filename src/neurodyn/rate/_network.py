@@ -22,6 +22,53 @@ class CurrentState(eqx.Module):
     x: jax.Array  #: input currents / activations (recorded as ``"x"``)
 
 
+# The weights of a plastic network are read as ``state.W`` and recorded on request only
+# (``record=["W"]``): a leading underscore keeps n² numbers out of the default record.
+class PlasticRateState(eqx.Module):
+    r: jax.Array  #: firing rates, Hz (recorded as ``"r"``)
+    _W: jax.Array  #: weights (post × pre), changed by the rule
+    _phase: jax.Array  #: steps since the rule last ran (int32, < ``rule.every``)
+
+    @property
+    def W(self):
+        return self._W
+
+
+class PlasticCurrentState(eqx.Module):
+    x: jax.Array  #: input currents / activations (recorded as ``"x"``)
+    _W: jax.Array  #: weights (post × pre), changed by the rule
+    _phase: jax.Array  #: steps since the rule last ran (int32, < ``rule.every``)
+
+    @property
+    def W(self):
+        return self._W
+
+
+_SPIKE_HOOKS = ("pre_spike", "post_spike", "on_pre", "on_post")
+
+
+def _check_rule(rule):
+    """A rule a rate network can run: it changes weights in ``on_step`` from the rates."""
+    from ..plasticity import AbstractRule
+
+    if rule is None:
+        return None
+    if not isinstance(rule, AbstractRule):
+        raise TypeError(f"plasticity must be a neurodyn.plasticity rule (AbstractRule), got {type(rule).__name__}")
+    name = type(rule).__name__
+    spiking = [h for h in _SPIKE_HOOKS if getattr(type(rule), h) is not getattr(AbstractRule, h)]
+    if spiking or not rule.changes_weights:
+        raise ValueError(f"plasticity: {name} acts on spikes ({', '.join(spiking) or 'efficacy'}), which a "
+                         f"rate network has none of; use a rate rule such as neurodyn.plasticity.Hebbian")
+    if type(rule).on_step is AbstractRule.on_step:
+        raise ValueError(f"plasticity: {name} defines no on_step, so it would never change W on a rate network")
+    for side in ("pre", "post"):
+        if jax.tree.leaves(getattr(rule, f"init_{side}")(1, jnp.float32)):
+            raise ValueError(f"plasticity: {name} declares per-neuron {side}synaptic variables (init_{side}), "
+                             f"which nothing drives in a rate network; its on_step receives the rates")
+    return rule
+
+
 def _check_callable(name, F):
     if not callable(F):
         raise TypeError(f"{name} must be callable F(x) -> rates, got {type(F).__name__} {F!r}")
@@ -93,6 +140,25 @@ class RateNetwork(AbstractDynamics):
             grouped in that order; ``tau``, ``F``, ``h`` and ``r0`` may then be given per
             population, and ``record=["r_E"]`` records one population.
         form: ``"rate"`` (default, state ``r``) or ``"current"`` (state ``x``).
+        plasticity: a rate rule from :mod:`neurodyn.plasticity` (e.g. ``Hebbian``) that
+            changes ``W`` during the run; ``None`` (default) keeps ``W`` a fixed parameter.
+
+    **Plastic weights.** With a rule, ``W`` (post × pre: ``W[i, j]`` is the weight from
+    unit ``j`` to unit ``i``) is part of the state (:class:`PlasticRateState` or
+    :class:`PlasticCurrentState`, read as ``state.W``), and each step of ``simulate``
+
+    1. integrates the rates with the solver, ``W`` held fixed over the step;
+    2. every ``rule.every`` steps applies
+       ``W <- clip(rule.on_step(W, pre=r[None, :], post=r[:, None], dt * every))`` with the
+       rates ``r`` at the end of the step (:math:`F(x)` for ``form="current"``), clipped to
+       the rule's bounds. The step count since the last update is carried in the state,
+       so chained runs (``simulate(..., state=res)``) equal one long run.
+
+    ``record=["W"]`` records the weights (``record_every=k`` for snapshots; never recorded by
+    default, as it is ``n²`` numbers a record), ``res.final_state.W`` holds the final ones.
+    Spike-driven rules (``STDP``, ``TsodyksMarkram``) are refused. For
+    ``Hebbian(eta, decay)`` with constant rates the weights relax to
+    :math:`r_i r_j / \lambda` at rate :math:`\eta\lambda`.
 
     Example:
         >>> import neurodyn as nd
@@ -100,6 +166,12 @@ class RateNetwork(AbstractDynamics):
         >>> res = nd.simulate(net, duration=200.0, dt=0.1, record=["r"])      # doctest: +SKIP
         >>> res.traces["r"].shape                                              # doctest: +SKIP
         (2000, n)
+        >>> hebb = nd.plasticity.Hebbian(eta=1e-3, decay=0.5)   # plastic W
+        >>> net = nd.rate.RateNetwork(0.1 * jnp.ones((3, 3)), tau=10.0, F=nd.rate.ReLU(), h=1.0,
+        ...                           plasticity=hebb)
+        >>> res = nd.simulate(net, 100.0, 0.1, record=["W"], record_every=100, progress=False)
+        >>> res.traces["W"].shape, res.final_state.W.shape
+        ((10, 3, 3), (3, 3))
     """
 
     W: jax.Array
@@ -108,14 +180,18 @@ class RateNetwork(AbstractDynamics):
     h: jax.Array
     r0: jax.Array
     h_input: object
+    plasticity: object
     n: int = eqx.field(static=True)
     populations: tuple = eqx.field(static=True)
     form: str = eqx.field(static=True)
 
     default_solver = RK4()
 
-    def __init__(self, W, tau=10.0, F=None, h=0.0, r0=0.0, *, populations=None, form="rate"):
+    def __init__(self, W, tau=10.0, F=None, h=0.0, r0=0.0, *, populations=None, form="rate", plasticity=None):
         W = square_matrix("W", W)
+        self.plasticity = _check_rule(plasticity)
+        if plasticity is not None:
+            plasticity.check_weights(W, "W")
         n = W.shape[0]
         if form not in ("rate", "current"):
             raise ValueError(f"form must be 'rate' or 'current', got {form!r}")
@@ -145,7 +221,7 @@ class RateNetwork(AbstractDynamics):
         """A copy with some constructor arguments changed (validated again), e.g.
         ``net.replace(h=2.0)``; works with traced values inside ``vmap`` sweeps."""
         args = dict(W=self.W, tau=self.tau, r0=self.r0, populations=self.populations, form=self.form,
-                    h=self.h if self.h_input is None else self.h_input,
+                    plasticity=self.plasticity, h=self.h if self.h_input is None else self.h_input,
                     F=self.F[0] if len(self.F) == 1 else dict(zip(self.slices(), self.F)))
         unknown = sorted(set(changes) - set(args))
         if unknown:
@@ -207,6 +283,9 @@ class RateNetwork(AbstractDynamics):
         return (self.n,)
 
     def init_state(self, key=None):
+        if self.plasticity is not None:
+            cls = PlasticRateState if self.form == "rate" else PlasticCurrentState
+            return cls(self.r0, self.W, jnp.zeros((), jnp.int32))
         return RateState(self.r0) if self.form == "rate" else CurrentState(self.r0)
 
     def input_at(self, t):
@@ -217,16 +296,44 @@ class RateNetwork(AbstractDynamics):
 
     def vector_field(self, t, state, drive):
         h = self.input_at(t) + drive
+        W = self.W if self.plasticity is None else state.W
         if self.form == "rate":
             r = state.r
-            return RateState((-r + self.transfer(h + self.W @ r)) / self.tau)
-        x = state.x
-        return CurrentState((-x + h + self.W @ self.transfer(x)) / self.tau)
+            dy = (-r + self.transfer(h + W @ r)) / self.tau
+        else:
+            x = state.x
+            dy = (-x + h + W @ self.transfer(x)) / self.tau
+        if self.plasticity is None:
+            return type(state)(dy)
+        return type(state)(dy, jnp.zeros_like(W), state._phase)  # W is held over the step
+
+    def fire(self, state, t, dt):
+        """After the solver's step: the plasticity rule, every ``rule.every`` steps."""
+        rule = self.plasticity
+        if rule is None:
+            return state, None
+        every = rule.every
+        r = state.r if self.form == "rate" else self.transfer(state.x)
+
+        def learn(W):
+            new = rule.on_step(W, r[None, :], r[:, None], dt * every)
+            return W if new is None else rule.clip(new).astype(W.dtype)
+
+        if every == 1:
+            return type(state)(getattr(state, self.state_name), learn(state.W), state._phase), None
+        phase = state._phase + 1
+        due = phase >= every
+        W = jax.lax.cond(due, learn, lambda W: W, state.W)
+        return type(state)(getattr(state, self.state_name), W, jnp.where(due, 0, phase)), None
 
     def time_constants(self):
-        return {"tau": self.tau}
+        rule = {} if self.plasticity is None else self.plasticity.time_constants()
+        return {"tau": self.tau, **{f"plasticity.{k}": v for k, v in rule.items()}}
 
     def read(self, state, name):
+        if name == "W" and self.plasticity is None:
+            raise ValueError("record: 'W' is recorded only for a network with plasticity (without a rule it "
+                             "is the fixed parameter net.W)")
         base = self.state_name
         if name.startswith(base + "_") and name[len(base) + 1:] in self.slices():
             return getattr(state, base)[self.slices()[name[len(base) + 1:]]]
