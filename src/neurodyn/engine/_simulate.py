@@ -18,12 +18,11 @@ import jax
 import jax.numpy as jnp
 import numpy as np
 
-from .. import inputs as _inputs
 from .._files import write_bytes, write_text
 from .._params import check_integer, check_key, is_traced, suggest
 from .._units import variable_unit
 from .._warn import warn
-from . import _random
+from . import _inputs, _random
 from ._model import AbstractDynamics, AbstractModel, advance, variables
 from ._record import Spikes, check_neurons, pack, packed_width, parse_record, select, unpack_events, unpack_events_on_device
 from ._result import Continuation, Result, SimulationError
