@@ -2,14 +2,11 @@
 
 The submodules and the names below are imported on first use (PEP 562), so that
 ``import neurodyn`` and the ``neurodyn`` command start without loading JAX until a
-model, an analysis or a figure is asked for.
+model, an analysis or a figure is asked for. Importing neurodyn changes no JAX setting: the
+first ``simulate`` turns on JAX's compilation cache (``engine/_cache.py``).
 """
 
-from ._cache import enable_compilation_cache as _enable_compilation_cache
-
 __version__ = "0.1.0"
-
-_enable_compilation_cache()
 
 #: Subpackages, imported when first accessed.
 _SUBMODULES = (

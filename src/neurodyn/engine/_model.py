@@ -9,12 +9,24 @@ from typing import Any, Callable, ClassVar
 import equinox as eqx
 import jax
 import jax.numpy as jnp
+from jaxtyping import Array, ArrayLike, Bool, Float, PRNGKeyArray, PyTree
 
 from .._params import Documented, new_with_checked_keywords, suggest
 from ._solvers import AbstractSolver, Euler, EulerMaruyama
 
 #: Population name used for the spikes of a single-population model.
 SINGLE = "neurons"
+
+# Types of the protocol (annotations only: nothing is checked at run time).
+#: A model's state: a PyTree (usually an ``eqx.Module``) of arrays.
+State = PyTree[Array]
+#: A time or a time step, ms: a scalar (traced inside the loop).
+Time = Float[ArrayLike, ""]
+#: The external drive at one time: an array of ``input_shape`` or a scalar, or for a
+#: network a dict population -> such a value.
+Drive = PyTree[Float[ArrayLike, "..."]]
+#: Which neurons fired in one step (one population).
+Spiked = Bool[Array, "*neurons"]
 
 
 class AbstractModel(Documented):
@@ -23,7 +35,7 @@ class AbstractModel(Documented):
     __new__ = new_with_checked_keywords  # LIF(tau=20): "did you mean 'tau_m'?"
 
     @abc.abstractmethod
-    def init_state(self, key) -> Any:
+    def init_state(self, key: PRNGKeyArray) -> State:
         """The state at t = 0 (a PyTree of arrays)."""
 
     @property
@@ -45,12 +57,12 @@ class AbstractModel(Documented):
         """Named time constants (ms); ``simulate`` refuses a ``dt`` larger than any of them."""
         return {}
 
-    def plastic_weights(self, state) -> dict:
+    def plastic_weights(self, state: State) -> dict:
         """Weights that changed during a run: name -> ``(pre, post, w)`` per synapse (for
         ``Result.weights``); ``{}`` for models without plasticity."""
         return {}
 
-    def read(self, state, name: str):
+    def read(self, state: State, name: str) -> Array:
         """The recorded quantity ``name`` of ``state``."""
         if not hasattr(state, name) or name.startswith("_"):
             raise ValueError(
@@ -60,7 +72,7 @@ class AbstractModel(Documented):
         return getattr(state, name)
 
 
-def variables(state) -> list[str]:
+def variables(state: State) -> list[str]:
     """Names of the recordable fields of a state."""
     return [k for k in getattr(state, "__dataclass_fields__", {}) if not k.startswith("_")]
 
@@ -72,14 +84,14 @@ class AbstractDynamics(AbstractModel):
     default_solver: ClassVar[AbstractSolver] = Euler()
 
     @abc.abstractmethod
-    def vector_field(self, t, state, drive):
+    def vector_field(self, t: Time, state: State, drive: Drive) -> State:
         """d(state)/dt. Integer leaves of the returned PyTree are ignored."""
 
-    def diffusion(self, t, state, drive):
+    def diffusion(self, t: Time, state: State, drive: Drive) -> State | None:
         """Diagonal noise amplitude per state leaf (``None`` = deterministic model)."""
         return None
 
-    def fire(self, state, t, dt):
+    def fire(self, state: State, t: Time, dt: Time) -> tuple[State, Spiked | None]:
         """Threshold, reset, refractoriness after the continuous update.
 
         Returns ``(state, spiked)`` with ``spiked`` a boolean array, or ``None`` for a
@@ -87,7 +99,9 @@ class AbstractDynamics(AbstractModel):
         """
         return state, None
 
-    def fused_step(self, state, t, dt, drive: Callable, solver: AbstractSolver):
+    def fused_step(
+        self, state: State, t: Time, dt: Time, drive: Callable[[Time], Drive], solver: AbstractSolver
+    ) -> tuple[State, Spiked] | None:
         """Optional: the whole step (``solver`` then ``fire``) in one compiled kernel.
 
         Returns ``(state, spiked)``, or ``None`` (the default) to use the generic path.
@@ -101,14 +115,19 @@ class AbstractMap(AbstractModel):
     """A discrete-time or composite model that supplies its own step."""
 
     @abc.abstractmethod
-    def step(self, state, t, dt, drive: Callable, key) -> tuple[Any, dict[str, jax.Array]]:
+    def step(
+        self, state: State, t: Time, dt: Time, drive: Callable[[Time], Drive], key: PRNGKeyArray
+    ) -> tuple[State, dict[str, Spiked]]:
         """Advance from t to t + dt. ``drive(s)`` is the external input at time s.
 
         Returns ``(state, spikes)``, spikes a dict population -> boolean array.
         """
 
 
-def advance(model: AbstractModel, state, t, dt, drive: Callable, key, solver: AbstractSolver):
+def advance(
+    model: AbstractModel, state: State, t: Time, dt: Time, drive: Callable[[Time], Drive], key: PRNGKeyArray,
+    solver: AbstractSolver | None,
+) -> tuple[State, dict[str, Spiked]]:
     """One step of any model: solver + events for dynamics, ``step`` for maps."""
     if isinstance(model, AbstractMap):
         return model.step(state, t, dt, drive, key)
@@ -119,7 +138,10 @@ def advance(model: AbstractModel, state, t, dt, drive: Callable, key, solver: Ab
     return generic_advance(model, state, t, dt, drive, key, solver)
 
 
-def generic_advance(model: AbstractDynamics, state, t, dt, drive: Callable, key, solver: AbstractSolver):
+def generic_advance(
+    model: AbstractDynamics, state: State, t: Time, dt: Time, drive: Callable[[Time], Drive], key: PRNGKeyArray,
+    solver: AbstractSolver,
+) -> tuple[State, dict[str, Spiked]]:
     """:func:`advance` of a continuous-time model through its ``vector_field`` and ``fire``."""
     mask = jax.tree.map(eqx.is_inexact_array, state)
     continuous, discrete = eqx.partition(state, mask)
@@ -147,7 +169,7 @@ def generic_advance(model: AbstractDynamics, state, t, dt, drive: Callable, key,
 
 
 class ODEState(eqx.Module):
-    y: jax.Array
+    y: Float[Array, " n"]
 
 
 class ODE(AbstractDynamics):
@@ -181,13 +203,13 @@ class ODE(AbstractDynamics):
     def input_shape(self):
         return jnp.shape(self.y0)
 
-    def init_state(self, key=None):
+    def init_state(self, key: PRNGKeyArray | None = None) -> ODEState:
         return ODEState(jnp.asarray(self.y0))
 
-    def vector_field(self, t, state, drive):
+    def vector_field(self, t: Time, state: ODEState, drive: Drive) -> ODEState:
         return ODEState(self.f(t, state.y, drive))
 
-    def diffusion(self, t, state, drive):
+    def diffusion(self, t: Time, state: ODEState, drive: Drive) -> ODEState | None:
         return None if self.g is None else ODEState(self.g(t, state.y, drive))
 
     def time_constants(self):

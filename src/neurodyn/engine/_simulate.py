@@ -18,12 +18,12 @@ import jax
 import jax.numpy as jnp
 import numpy as np
 
-from .. import inputs as _inputs
 from .._files import write_bytes, write_text
 from .._params import check_integer, check_key, is_traced, suggest
 from .._units import variable_unit
 from .._warn import warn
-from . import _random
+from . import _inputs, _random
+from ._cache import enable_compilation_cache
 from ._model import AbstractDynamics, AbstractModel, advance, variables
 from ._record import Spikes, check_neurons, pack, packed_width, parse_record, select, unpack_events, unpack_events_on_device
 from ._result import Continuation, Result, SimulationError
@@ -577,6 +577,7 @@ def simulate(
     if solver is not None and not isinstance(solver, AbstractSolver):
         raise TypeError(f"solver must be a neurodyn solver (e.g. neurodyn.RK4()), got {type(solver).__name__}")
 
+    enable_compilation_cache()
     k_state, k_inputs, k_run = _split_key(key)
     drive = _make_drive(inputs, model.input_shape)
     _check_drive(drive, dt)
