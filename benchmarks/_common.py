@@ -69,17 +69,96 @@ def table(rows, header):
         print(line(r))
 
 
+class Brian2Binary:
+    """A built Brian2 cpp_standalone project that can be run again, after the device was reset
+    (so that other simulators, Brian2's runtime mode included, can run between its runs).
+
+    ``build_seconds``: code generation + C++ compilation (the whole build minus the first
+    run's main loop); ``first``: the first run's (main-loop seconds, values), as ``run`` returns."""
+
+    def __init__(self, b2, arrays, prefix):
+        import tempfile
+
+        dev = b2.get_device()
+        self.folder = tempfile.mkdtemp(prefix=prefix)
+        total, _ = timed(dev.build, directory=self.folder, compile=True, run=True)
+        self.results = dev.results_dir
+        self.files = {name: (os.path.join(self.results, dev.get_array_filename(var)), var.dtype)
+                      for name, var in arrays.items()}
+        self.env = {**os.environ, **b2.prefs["devices.cpp_standalone.run_environment_variables"],
+                    **dev.run_environment_variables}
+        cmd = b2.prefs.devices.cpp_standalone.run_cmd_unix
+        self.cmd = ([cmd] if isinstance(cmd, str) else list(cmd)) + ["--results_dir", self.results]
+        self.first = (dev._last_run_time, self._values())
+        self.build_seconds = total - dev._last_run_time
+        dev.reinit()
+        dev.activate()
+        b2.set_device("runtime")
+
+    def _values(self):
+        import numpy as np
+
+        return {name: np.fromfile(f, dtype) for name, (f, dtype) in self.files.items()}
+
+    def run(self):
+        """Run the binary once more; returns (main-loop seconds, name -> array read back)."""
+        with open(os.path.join(self.results, "stdout.txt"), "w") as out:
+            subprocess.run(self.cmd, cwd=self.folder, env=self.env, stdout=out, check=True)
+        with open(os.path.join(self.results, "last_run_info.txt")) as f:
+            seconds = float(f.read().split()[0])
+        return seconds, self._values()
+
+
 def brian2_standalone_run(b2, monitor, n, duration_ms, prefix="b2_"):
     """Build and run the current Brian2 cpp_standalone project; reset the device after.
 
     Returns (main-loop run time s, code generation + compile time s, mean rate Hz of ``monitor``)."""
-    import tempfile
+    binary = Brian2Binary(b2, {"count": monitor.variables["count"]}, prefix)
+    run, values = binary.first
+    return run, binary.build_seconds, values["count"].sum() / n / (duration_ms * 1e-3)
 
-    folder = tempfile.mkdtemp(prefix=prefix)
-    total, _ = timed(b2.device.build, directory=folder, compile=True, run=True)
-    run = b2.device._last_run_time
-    rate = monitor.num_spikes / n / (duration_ms * 1e-3)
-    b2.device.reinit()
-    b2.device.activate()
-    b2.set_device("runtime")
-    return run, total - run, rate
+
+# -- interleaved runs (the project's benchmark rule: ratios of medians over >= 5 interleaved runs) --
+
+
+def interleave(runners, repeats, optional=()):
+    """Run every runner once per round, in order, for ``repeats`` rounds, so that drifts in the
+    machine's speed hit all simulators alike.
+
+    ``runners``: name -> callable(round) returning (seconds, info dict). A runner named in
+    ``optional`` that raises is dropped (with a note) instead of ending the benchmark.
+    Returns name -> list of (seconds, info), one per round the runner completed."""
+    out = {name: [] for name in runners}
+    live = dict(runners)
+    for r in range(repeats):
+        for name, run in list(live.items()):
+            try:
+                out[name].append(run(r))
+            except Exception as exc:  # noqa: BLE001 - reported, and only for optional runners
+                if name not in optional:
+                    raise
+                print(f"note: {name} dropped in round {r + 1} ({type(exc).__name__}: {exc})", flush=True)
+                del live[name], out[name]
+        print(f"  round {r + 1}/{repeats}: " + ", ".join(f"{name} {out[name][-1][0]:.3f} s" for name in live), flush=True)
+    return out
+
+
+def median(values):
+    import statistics
+
+    return statistics.median(values)
+
+
+def ratio_of_medians(anchor, ours):
+    """(median(anchor) / median(ours), min(anchor) / min(ours)) for two lists of run times:
+    the ratio that counts, and the best runs' ratio, reported beside it."""
+    return median(anchor) / median(ours), min(anchor) / min(ours)
+
+
+def disagreements(what, values, reference, rel_tol):
+    """The simulators whose ``values`` (name -> number) differ from ``values[reference]`` by
+    more than ``rel_tol`` (relative): name -> one line saying by how much."""
+    ref = values[reference]
+    return {name: f"{what} {v:.4g} vs {reference}'s {ref:.4g} ({100 * (v - ref) / ref:+.1f} %, "
+                  f"tolerance {100 * rel_tol:.0f} %)"
+            for name, v in values.items() if name != reference and abs(v - ref) > rel_tol * abs(ref)}
