@@ -179,4 +179,4 @@ def test_weights_recorded_saved_and_loaded(tmp_path):
     assert back.unit("E->E.w") == "nS"
     np.testing.assert_array_equal(back.traces["E->E.w"], res.traces["E->E.w"])
     frozen = nd.Network({"E": E}, [nd.Projection("E", "E", nd.connectivity.fixed_probability(0.3), weight=1.0)], seed=5)
-    assert nd.simulate(frozen, 10.0, DT, inputs={"E": 500.0}, progress=False).weights == {}
+    assert nd.simulate(frozen, 10.0, DT, inputs={"E": nd.inputs.constant(500.0)}, progress=False).weights == {}

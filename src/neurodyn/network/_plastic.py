@@ -15,12 +15,8 @@ import jax
 import jax.numpy as jnp
 import numpy as np
 
-from ..engine._record import compact
+from ..connectivity._propagate import EVENTS_PER_PASS, next_spiking
 from ..plasticity._rule import AbstractRule
-
-#: synapses handled per pass of an event-driven update (more passes when more neurons spike)
-SYNAPSES_PER_PASS = 64 * 128
-
 
 class PlasticIndex(eqx.Module):
     """The sparse structure a rule needs beyond propagation's (built once, on the host)."""
@@ -89,27 +85,27 @@ def _changes(hook, ps) -> bool:
 def _update_rows(w, spiked, indptr, order, max_degree, update):
     """``w[sid] = update(w[sid], sid, row)`` for the synapses ``sid`` of every spiking row of
     a CSR-like index (``order`` maps positions to synapse ids; None: identity). Cost ~
-    spikes x max degree, a few thousand synapses per pass."""
+    spikes x max degree, ``EVENTS_PER_PASS`` synapses per pass."""
     n = indptr.shape[0] - 1
     if max_degree == 0 or n == 0:
         return w
     nnz = w.shape[0]
-    chunk = int(max(1, min(n, SYNAPSES_PER_PASS // max_degree)))
+    chunk = int(max(1, min(n, EVENTS_PER_PASS["cpu" if jax.default_backend() == "cpu" else "accelerator"] // max_degree)))
     count = jnp.sum(spiked, dtype=jnp.int32)
-    idx = compact(spiked, 2 * n, n)  # padding row n has no synapses
-    indptr = jnp.concatenate([indptr, indptr[-1:]])
+    indptr = jnp.concatenate([indptr, indptr[-1:]])  # padding row n has no synapses
     lanes = jnp.arange(max_degree, dtype=jnp.int32)
 
-    def one_pass(c, w):
-        rows = jax.lax.dynamic_slice(idx, (c * chunk,), (chunk,))
+    def one_pass(c, carry):
+        w, after = carry
+        rows, after = next_spiking(spiked, after, chunk, count - c * chunk)
         start = indptr[rows]
         valid = lanes[None, :] < (indptr[rows + 1] - start)[:, None]
         pos = jnp.where(valid, start[:, None] + lanes[None, :], 0)
         sid = pos if order is None else order[pos]
         new = update(w[sid], sid, rows)
-        return w.at[jnp.where(valid, sid, nnz)].set(new.astype(w.dtype), mode="drop")
+        return w.at[jnp.where(valid, sid, nnz)].set(new.astype(w.dtype), mode="drop"), after
 
-    return jax.lax.fori_loop(0, (count + chunk - 1) // chunk, one_pass, w)
+    return jax.lax.fori_loop(0, (count + chunk - 1) // chunk, one_pass, (w, jnp.int32(-1)))[0]
 
 
 def has_efficacy(rule) -> bool:
