@@ -102,19 +102,22 @@ def next_spiking(spikes, after, k: int, remaining):
     return rows, rows[-1]
 
 
-def _event_passes(syn: Synapses, spikes, dtype, efficacy=None):
+def _event_passes(syn: Synapses, spikes, dtype, efficacy=None, on_pre=None):
     """One projection's pure-JAX event path as passes: ``(carry, one_pass, n_passes)``.
 
-    ``one_pass(c, (temp, after))`` adds the synapses of the next ``chunk`` spiking neurons
-    after index ``after``. Once a step's spikes are used up the rows are the padding row
-    ``n_pre``, which has no synapses: passes beyond a projection's own count add nothing,
-    and can run in a loop shared with other projections.
+    ``one_pass(c, (temp, after, weights))`` adds the synapses of the next ``chunk``
+    spiking neurons after index ``after``. Once a step's spikes are used up the rows are
+    the padding row ``n_pre``, which has no synapses: passes beyond a projection's own
+    count add nothing, and can run in a loop shared with other projections.
+    ``on_pre(w, synapse ids, rows)`` (plasticity): the new weights of the synapses just
+    delivered (with their old weights); read and written in the same pass, so the weights
+    are never copied.
     """
     size = syn.n_rows * syn.n_post
     temp = jnp.zeros((size,), dtype)
     none = jnp.int32(-1)
     if syn.max_degree == 0:
-        return (temp, none), lambda c, carry: carry, jnp.int32(0)
+        return (temp, none, syn.weights), lambda c, carry: carry, jnp.int32(0)
     chunk = spikes_per_pass(syn)
     count = jnp.sum(spikes, dtype=jnp.int32)
     indptr = jnp.concatenate([syn.indptr, syn.indptr[-1:]])  # padding row n_pre has no synapses
@@ -122,7 +125,7 @@ def _event_passes(syn: Synapses, spikes, dtype, efficacy=None):
     homogeneous_w = syn.weights.ndim == 0
 
     def one_pass(c, carry):
-        temp, after = carry
+        temp, after, weights = carry
         pre, after = next_spiking(spikes, after, chunk, count - c * chunk)
         start = indptr[pre]
         deg = indptr[pre + 1] - start
@@ -132,18 +135,21 @@ def _event_passes(syn: Synapses, spikes, dtype, efficacy=None):
         if syn.delays is not None:
             target = target + syn.delays[pos] * syn.n_post
         target = jnp.where(valid, target, size)  # out of range: dropped
-        w = jnp.broadcast_to(syn.weights, pos.shape) if homogeneous_w else syn.weights[pos]
-        if efficacy is not None:
-            w = w * efficacy[jnp.minimum(pre, syn.n_pre - 1)][:, None]
-        return temp.at[target.ravel()].add(w.astype(dtype).ravel(), mode="drop"), after
+        w_old = jnp.broadcast_to(weights, pos.shape) if homogeneous_w else weights[pos]
+        w = w_old if efficacy is None else w_old * efficacy[jnp.minimum(pre, syn.n_pre - 1)][:, None]
+        temp = temp.at[target.ravel()].add(w.astype(dtype).ravel(), mode="drop")
+        if on_pre is not None:
+            weights = weights.at[jnp.where(valid, pos, syn.nnz)].set(on_pre(w_old, pos, pre).astype(weights.dtype), mode="drop")
+        return temp, after, weights
 
-    return one_pass(0, (temp, none)), one_pass, (count + chunk - 1) // chunk
+    return one_pass(0, (temp, none, syn.weights)), one_pass, (count + chunk - 1) // chunk
 
 
 def event_contributions(projections, dtype) -> list:
     """Per-step contributions ``(n_rows * n_post,)`` of several projections, pure JAX,
     event-driven (cost ~ spikes x max out-degree + O(N)). ``projections``: (synapses,
-    spikes) or (synapses, spikes, efficacy per presynaptic neuron).
+    spikes) or (synapses, spikes, efficacy per presynaptic neuron, on_pre); returns
+    ``(contribution, weights)`` per projection (weights changed by ``on_pre``).
 
     The spiking neurons are taken ``spikes_per_pass`` at a time (``next_spiking``); each
     projection's first pass always runs, further passes (a step with more spikes than one
@@ -158,7 +164,7 @@ def event_contributions(projections, dtype) -> list:
         return tuple(one_pass(c, carry) for one_pass, carry in zip(passes, cs))
 
     n_passes = counts[0] if len(counts) == 1 else jnp.max(jnp.stack(counts))
-    return [temp for temp, _ in jax.lax.fori_loop(1, n_passes, body, tuple(carries))]
+    return [(temp, weights) for temp, _, weights in jax.lax.fori_loop(1, n_passes, body, tuple(carries))]
 
 
 def _contribution_dense(syn: Synapses, spikes, dtype):
@@ -184,7 +190,7 @@ def propagate(syn: Synapses, spikes, buffer, step, contribution=None):
     elif syn.mode == "dense":
         temp = _contribution_dense(syn, spikes, dtype)
     else:
-        temp = event_contributions([(syn, spikes)], dtype)[0]
+        temp = event_contributions([(syn, spikes)], dtype)[0][0]
     temp = temp.reshape(syn.n_rows, syn.n_post)
     if D == 1:
         return buffer + temp

@@ -36,7 +36,7 @@ from ..connectivity._builders import Connectivity, Distribution
 from ..connectivity._propagate import Synapses, event_contributions, make_synapses, propagate, propagate_together
 from ..engine._model import SINGLE, AbstractDynamics, AbstractMap, generic_advance
 from ..engine._solvers import AbstractSolver
-from ._plastic import after_propagation, before_propagation, build_index, check_rule, has_efficacy
+from ._plastic import after_propagation, before_propagation, build_index, check_rule, has_efficacy, pre_update
 from ._plastic import init_state as init_plastic
 
 
@@ -137,8 +137,8 @@ def _choose_mode(propagation, n_pre, n_post, rows, rule=None, where=""):
     if rule is not None:  # plastic: event-driven only (the weights are per synapse, in the state)
         if propagation == "dense":
             raise ValueError(f"{where}: plasticity needs event-driven propagation ('auto', 'event' or 'jax'), got propagation='dense'")
-        if propagation == "jax" or has_efficacy(rule) or not (jax.default_backend() == "cpu" and _ffi.available()):
-            return "jax"  # the efficacy of short-term plasticity scales events on the pure-JAX path
+        if rule.changes_weights or has_efficacy(rule) or propagation == "jax" or not (jax.default_backend() == "cpu" and _ffi.available()):
+            return "jax"  # one pure-JAX pass delivers, scales (STP) and updates (on_pre) the synapses of each spike
         return "kernel"
     if propagation in ("dense", "jax"):
         return propagation
@@ -314,11 +314,16 @@ class Network(AbstractMap):
                 plastic[name], efficacy[j] = before_propagation(rule, plastic[name], spikes[self.routes[j][0]], dt)
                 if plastic[name].w is not None:
                     synapses[j] = eqx.tree_at(lambda s: s.weights, synapses[j], plastic[name].w)
-        # 3. this step's spikes: delay-free projections deliver now, delayed ones are scheduled
+        # 3. this step's spikes: delay-free projections deliver now, delayed ones are scheduled;
+        #    the pure-JAX pass of a plastic projection applies on_pre to the synapses it delivers
         on_jax = [j for j, syn in enumerate(synapses) if syn.mode == "jax"]  # their passes share one loop
-        sums = event_contributions([(synapses[j], spikes[self.routes[j][0]], efficacy.get(j)) for j in on_jax],
-                                   jnp.result_type(float))
-        sums = dict(zip(on_jax, sums))
+        on_pre = {j: pre_update(self.rules[j], plastic[self.names[j]], synapses[j]) for j in on_jax if self.rules[j] is not None}
+        passes = event_contributions([(synapses[j], spikes[self.routes[j][0]], efficacy.get(j), on_pre.get(j)) for j in on_jax],
+                                     jnp.result_type(float))
+        sums = {j: temp for j, (temp, _) in zip(on_jax, passes)}
+        for j, (_, weights) in zip(on_jax, passes):
+            if on_pre.get(j) is not None:
+                plastic[self.names[j]] = eqx.tree_at(lambda p: p.w, plastic[self.names[j]], weights)
         for group in self.groups:
             pre = self.routes[group[0]][0]
             current = [self._target(pops, buffers, j) for j in group]
@@ -333,8 +338,7 @@ class Network(AbstractMap):
             if rule is not None:
                 pre, post, _ = self.routes[j]
                 name = self.names[j]
-                plastic[name] = after_propagation(rule, plastic[name], synapses[j], self.indexes[j],
-                                                  spikes[pre], spikes[post], i, dt)
+                plastic[name] = after_propagation(rule, plastic[name], synapses[j], self.indexes[j], spikes[post], i, dt)
         # 5. the delayed events due now
         for post, target, D in self.buffers:
             name = f"{post}.{target}"

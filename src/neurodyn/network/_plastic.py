@@ -53,16 +53,27 @@ def before_propagation(rule, ps: PlasticState, spiked_pre, dt):
     return PlasticState(ps.w, pre, rule.advance_post(ps.post, dt)), efficacy
 
 
-def after_propagation(rule, ps: PlasticState, syn, index: PlasticIndex, spiked_pre, spiked_post, step, dt):
-    """``on_pre`` on the synapses of the neurons that spiked, this step's postsynaptic spikes
-    and ``on_post`` on the synapses into the neurons that spiked, then ``on_step``."""
-    w = ps.w
-    gather = lambda tree, idx: jax.tree.map(lambda a: a[idx], tree)  # noqa: E731
-    if w is not None and _changes(rule.on_pre, ps):
-        def pre_update(w_sel, sid, rows):
-            return rule.clip(rule.on_pre(w_sel, gather(ps.pre, rows[:, None]), gather(ps.post, syn.indices[sid])))
+def _gather(tree, idx):
+    return jax.tree.map(lambda a: a[idx], tree)
 
-        w = _update_rows(w, spiked_pre, syn.indptr, None, syn.max_degree, pre_update)
+
+def pre_update(rule, ps: PlasticState, syn):
+    """``on_pre`` as the propagation pass applies it (``(w, synapse ids, rows) -> w``), or
+    None when the rule keeps weights on presynaptic spikes."""
+    if ps.w is None or not _changes(rule.on_pre, ps):
+        return None
+
+    def update(w_sel, sid, rows):
+        return rule.clip(rule.on_pre(w_sel, _gather(ps.pre, rows[:, None]), _gather(ps.post, syn.indices[sid])))
+
+    return update
+
+
+def after_propagation(rule, ps: PlasticState, syn, index: PlasticIndex, spiked_post, step, dt):
+    """This step's postsynaptic spikes and ``on_post`` on the synapses into the neurons that
+    spiked, then ``on_step`` (``on_pre`` ran inside the propagation pass)."""
+    w = ps.w
+    gather = _gather
     post = rule.post_spike(ps.post, spiked_post)
     if w is not None and _changes(rule.on_post, ps):
         def post_update(w_sel, sid, rows):
@@ -85,7 +96,8 @@ def _changes(hook, ps) -> bool:
 def _update_rows(w, spiked, indptr, order, max_degree, update):
     """``w[sid] = update(w[sid], sid, row)`` for the synapses ``sid`` of every spiking row of
     a CSR-like index (``order`` maps positions to synapse ids; None: identity). Cost ~
-    spikes x max degree, ``EVENTS_PER_PASS`` synapses per pass."""
+    spikes x max degree, ``EVENTS_PER_PASS`` synapses per pass; the first pass outside the
+    loop (most steps need no other)."""
     n = indptr.shape[0] - 1
     if max_degree == 0 or n == 0:
         return w
@@ -105,7 +117,8 @@ def _update_rows(w, spiked, indptr, order, max_degree, update):
         new = update(w[sid], sid, rows)
         return w.at[jnp.where(valid, sid, nnz)].set(new.astype(w.dtype), mode="drop"), after
 
-    return jax.lax.fori_loop(0, (count + chunk - 1) // chunk, one_pass, (w, jnp.int32(-1)))[0]
+    carry = one_pass(0, (w, jnp.int32(-1)))
+    return jax.lax.fori_loop(1, (count + chunk - 1) // chunk, one_pass, carry)[0]
 
 
 def has_efficacy(rule) -> bool:
