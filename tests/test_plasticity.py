@@ -183,3 +183,26 @@ def test_weights_recorded_saved_and_loaded(tmp_path):
     np.testing.assert_array_equal(back.traces["E->E.w"], res.traces["E->E.w"])
     frozen = nd.Network({"E": E}, [nd.Projection("E", "E", nd.connectivity.fixed_probability(0.3), weight=1.0)], seed=5)
     assert nd.simulate(frozen, 10.0, DT, inputs={"E": nd.inputs.constant(500.0)}, progress=False).weights == {}
+
+
+def test_network_replace_changes_populations_and_rules_under_vmap():
+    rule = nd.plasticity.STDP(A_pre=0.5, A_post=-0.55, w_max=50.0)
+    E = WithSynapses(nd.neurons.LIF(n=20, I_e=300.0), {"exc": ExpCurrent(tau=5.0)})
+    net = nd.Network({"E": E}, [nd.Projection("E", "E", nd.connectivity.fixed_probability(0.3), weight=10.0, plasticity=rule)], seed=1)
+
+    def rate(I_e):
+        model = net.replace(populations={"E": E.replace(neuron=E.neuron.replace(I_e=I_e))})
+        return nd.simulate(model, 100.0, DT, progress=False).spike_counts["E"].sum()
+
+    counts = jax.vmap(rate)(jnp.array([300.0, 450.0, 600.0]))
+    assert counts[0] == 0 and 0 < counts[1] < counts[2]
+    assert int(counts[2]) == int(nd.simulate(net.replace(populations={"E": E.replace(neuron=E.neuron.replace(I_e=600.0))}),
+                                             100.0, DT, progress=False).spike_counts["E"].sum())
+    faster = net.replace(plasticity={"E->E": rule.replace(A_pre=1.0)})
+    assert faster.rules[0].A_pre == 1.0 and faster.synapses[0].indices is net.synapses[0].indices  # nothing rebuilt
+    with pytest.raises(ValueError, match="size must stay 20"):
+        net.replace(populations={"E": WithSynapses(nd.neurons.LIF(n=21), {"exc": ExpCurrent(tau=5.0)})})
+    with pytest.raises(ValueError, match="must be a STDP like the projection's rule, got TsodyksMarkram"):
+        net.replace(plasticity={"E->E": nd.plasticity.TsodyksMarkram()})
+    with pytest.raises(ValueError, match="unknown projection 'E->I'"):
+        net.replace(plasticity={"E->I": rule})

@@ -81,6 +81,14 @@ class _DocumentedMeta(type(eqx.Module)):
 class Documented(eqx.Module, metaclass=_DocumentedMeta):
     """Base of classes whose ``param`` fields are listed, with units, in their docstring."""
 
+    def replace(self, **changes):
+        """A copy with some parameters changed (validated again), e.g. ``lif.replace(I_e=400.0)``."""
+        known = [f.name for f in dataclasses.fields(self)]
+        unknown = [k for k in changes if k not in known]
+        if unknown:
+            raise TypeError(f"{type(self).__name__} has no parameter {unknown[0]!r}; expected one of {', '.join(known)}")
+        return dataclasses.replace(self, **changes)
+
 
 def is_traced(x) -> bool:
     return any(isinstance(leaf, jax.core.Tracer) for leaf in jax.tree.leaves(x))

@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import abc
-import dataclasses
 from typing import Any, Callable, ClassVar
 
 import equinox as eqx
@@ -42,16 +41,6 @@ class AbstractModel(Documented):
     @abc.abstractmethod
     def input_shape(self) -> tuple[int, ...] | dict[str, tuple[int, ...]]:
         """Shape of the external drive: a tuple, or a dict population -> tuple."""
-
-    def replace(self, **changes) -> "AbstractModel":
-        """A copy with some parameters changed (validated again), e.g. ``lif.replace(I_e=400.0)``."""
-        known = [f.name for f in dataclasses.fields(self)]
-        unknown = [k for k in changes if k not in known]
-        if unknown:
-            raise TypeError(
-                f"{type(self).__name__} has no parameter {unknown[0]!r}; expected one of {', '.join(known)}"
-            )
-        return dataclasses.replace(self, **changes)
 
     def time_constants(self) -> dict[str, Any]:
         """Named time constants (ms); ``simulate`` refuses a ``dt`` larger than any of them."""

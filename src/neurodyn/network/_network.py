@@ -400,6 +400,41 @@ class Network(AbstractMap):
             pre = np.repeat(np.arange(syn.n_pre, dtype=np.int32), np.diff(np.asarray(syn.indptr)))
         return pre, syn.indices, jnp.broadcast_to(w, (syn.nnz,))
 
+    def replace(self, *, populations: dict | None = None, plasticity: dict | None = None) -> "Network":
+        """A copy with some populations' models and some projections' rules changed; the
+        connectivity, weights and delays are kept (no rebuild).
+
+        ``populations``: name -> population model or :class:`Population` of the same size
+        with the channels the projections target (``net.replace(populations={"E":
+        E.replace(I_e=30.0)})``, also under ``vmap``); ``plasticity``: projection name -> a
+        rule of the same kind where there is one (e.g. another learning rate).
+        """
+        new = self
+        for name, pop in (populations or {}).items():
+            if name not in self.populations:
+                raise ValueError(f"populations: unknown population {name!r}; expected one of {', '.join(self.populations)}")
+            old = self.populations[name]
+            pop = pop if isinstance(pop, Population) else Population(pop, old.init, old.solver)
+            if pop.n != old.n:
+                raise ValueError(f"populations[{name!r}]: size must stay {old.n} (the connectivity is built), got {pop.n}")
+            targets = getattr(pop.model, "synapse_targets", ())
+            for pre, post, target in self.routes:
+                if post == name and target not in targets:
+                    raise ValueError(f"populations[{name!r}]: a projection targets channel {target!r}, which the new model lacks")
+            new = eqx.tree_at(lambda n, name=name: n.populations[name], new, pop)
+        for proj, rule in (plasticity or {}).items():
+            if proj not in self.names:
+                raise ValueError(f"plasticity: unknown projection {proj!r}; expected one of {', '.join(self.names)}")
+            j = self.names.index(proj)
+            old = self.rules[j]
+            if old is None or type(rule) is not type(old):
+                raise ValueError(
+                    f"plasticity[{proj!r}]: must be a {type(old).__name__ if old is not None else 'None (frozen projection)'} "
+                    f"like the projection's rule, got {type(rule).__name__}; build a new Network to change the kind of plasticity"
+                )
+            new = eqx.tree_at(lambda n, j=j: n.rules[j], new, rule)
+        return new
+
     # -- conveniences -------------------------------------------------------------
     @property
     def sizes(self) -> dict:

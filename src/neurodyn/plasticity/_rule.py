@@ -32,11 +32,13 @@ from __future__ import annotations
 
 import jax.numpy as jnp
 
-from .._params import Documented, check_integer
+from .._params import Documented, check_integer, new_with_checked_keywords
 
 
 class AbstractRule(Documented):
     """Base of every plasticity rule; every hook has a do-nothing default."""
+
+    __new__ = new_with_checked_keywords  # STDP(tau=20): "did you mean 'tau_pre'?"
 
     #: whether the rule changes weights (else they stay model parameters: STP)
     changes_weights = True
