@@ -12,6 +12,8 @@ from ._hh import HodgkinHuxley as HodgkinHuxley
 from ._hh import TraubMiles as TraubMiles
 from ._hh import WangBuzsaki as WangBuzsaki
 from ._generator import GeneratorState as GeneratorState
+from ._generator import PoissonSource as PoissonSource
+from ._generator import PoissonState as PoissonState
 from ._generator import SpikeGenerator as SpikeGenerator
 from ._if import IFState as IFState
 from ._izhikevich import Izhikevich as Izhikevich

@@ -11,8 +11,17 @@ from .._params import as_int, check_size
 from ..engine._model import AbstractDynamics
 
 
+def _no_drive(model, state, drive):
+    """Spike sources take no drive: a run-time error if ``inputs`` deliver a non-zero one
+    (tied to the derivative of the state's one float, ``_guard``, so XLA keeps the check)."""
+    guard = eqx.error_if(jnp.zeros_like(state._guard), jnp.any(jnp.asarray(drive) != 0),
+                         f"inputs: {type(model).__name__} takes no external drive, got a non-zero drive")
+    return eqx.tree_at(lambda s: s._guard, state, guard)
+
+
 class GeneratorState(eqx.Module):
     spiked: jax.Array  #: the spikes of the last step (bool)
+    _guard: jax.Array  #: 0.0 (carries the no-drive check)
 
 
 class SpikeGenerator(AbstractDynamics):
@@ -55,16 +64,70 @@ class SpikeGenerator(AbstractDynamics):
         return {}
 
     def init_state(self, key=None):
-        return GeneratorState(jnp.zeros((self.n,), bool))
+        return GeneratorState(jnp.zeros((self.n,), bool), jnp.zeros((), jnp.result_type(float)))
 
     def vector_field(self, t, state, drive):
-        return state
+        return _no_drive(self, state, drive)
 
     def fire(self, state, t, dt):
         """The spikes of the step that ends at ``t``: times in ``(t - dt/2, t + dt/2]``."""
         if self.times.shape[0] == 0:
-            return state, state.spiked
+            return state, jnp.zeros((self.n,), bool)
         lo = jnp.searchsorted(self.times, t - 0.5 * dt, side="right")
         hi = jnp.searchsorted(self.times, t + 0.5 * dt, side="right")
         spiked = jax.lax.fori_loop(lo, hi, lambda k, s: s.at[self.indices[k]].set(True), jnp.zeros((self.n,), bool))
-        return GeneratorState(spiked), spiked
+        return GeneratorState(spiked, state._guard), spiked
+
+
+class PoissonState(eqx.Module):
+    key: jax.Array  #: the source's own key; step i draws from fold_in(key, i)
+    spiked: jax.Array  #: the spikes of the last step (bool)
+    _guard: jax.Array  #: 0.0 (carries the no-drive check)
+
+
+class PoissonSource(AbstractDynamics):
+    """``n`` independent Poisson spike trains at ``rate`` Hz (Brian2's ``PoissonGroup``).
+
+    Each step spikes with probability ``rate * dt`` (clipped to 1), drawn from the key
+    of the population's initial state by step index (``fold_in``), so results do not
+    depend on chunking and chained runs continue the trains. It takes no inputs.
+
+    Example::
+
+        src = nd.neurons.PoissonSource(1000, rate=15.0)
+        net = nd.Network({"In": src, "E": E}, [nd.Projection("In", "E", nd.connectivity.all_to_all(), weight=0.5)])
+    """
+
+    n: int = eqx.field(static=True, converter=as_int)
+    rate: jax.Array  # Hz, scalar or (n,)
+
+    def __init__(self, n, rate):
+        from .._params import check_nonnegative, check_shape
+
+        self.n = check_size(n)
+        check_nonnegative("rate", rate, "Hz")
+        check_shape("rate", rate, self.n)
+        self.rate = jnp.asarray(rate, jnp.result_type(float))
+
+    @property
+    def input_shape(self):
+        return (self.n,)
+
+    def time_constants(self):
+        return {}
+
+    def init_state(self, key=None):
+        key = jax.random.key(0) if key is None else key
+        return PoissonState(jax.random.key_data(key), jnp.zeros((self.n,), bool), jnp.zeros((), jnp.result_type(float)))
+
+    def vector_field(self, t, state, drive):
+        return _no_drive(self, state, drive)
+
+    def fire(self, state, t, dt):
+        from ..engine._random import uniform
+
+        step = jnp.round(t / dt).astype(jnp.int32)  # t ends the step: 1 for the first
+        key = jax.random.fold_in(jax.random.wrap_key_data(state.key), step)
+        p = jnp.clip(self.rate * dt * 1e-3, 0.0, 1.0)
+        spiked = uniform(key, (self.n,)) < p
+        return PoissonState(state.key, spiked, state._guard), spiked
