@@ -60,6 +60,16 @@ def git_revision() -> str:
         return "unknown"
 
 
+def header():
+    """The lines every side-by-side benchmark starts with: date, revision, command, machine, kernels."""
+    import datetime
+    import sys
+
+    print(f"{datetime.date.today()}, revision {git_revision()}: python {' '.join(sys.argv)}")
+    print(f"machine: {machine()}; load average {os.getloadavg()[0]:.2f}")
+    print(native_kernels(), flush=True)
+
+
 def table(rows, header):
     widths = [max(len(str(r[i])) for r in rows + [header]) for i in range(len(header))]
     line = lambda r: "| " + " | ".join(str(v).rjust(w) for v, w in zip(r, widths)) + " |"

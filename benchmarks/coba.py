@@ -37,7 +37,6 @@ compiled the loop again (about 0.6 s, inside the timed run).
 """
 
 import argparse
-import datetime
 import json
 import math
 import os
@@ -46,8 +45,8 @@ import sys
 import time
 
 import numpy as np
-from _common import (Brian2Binary, compile_seconds, disagreements, git_revision, interleave, machine, median,
-                     native_kernels, ratio_of_medians, table, timed)
+from _common import (Brian2Binary, compile_seconds, disagreements, header, interleave, median, ratio_of_medians, table,
+                     timed)
 
 DURATION, DT = 1000.0, 0.1
 TAG = "@@coba-worker "  # prefix of the BrainPy worker's protocol lines on its stdout
@@ -112,7 +111,9 @@ def neurodyn_setup(n):
 # -- Brian2 ----------------------------------------------------------------------------------
 
 
-def _brian2_coba(n, b2):
+def _brian2_coba(n, b2, exc=None):
+    """The network in Brian2; ``exc``: keyword arguments of the excitatory ``Synapses``
+    (default: a fixed jump of 0.6, ``plasticity.py`` gives them STDP)."""
     ms, mV = b2.ms, b2.mV
     eqs = """
     dv/dt = (ge * (Ee - v) + gi * (Ei - v) - (v - El) + I) / taum : volt (unless refractory)
@@ -124,7 +125,7 @@ def _brian2_coba(n, b2):
                        method="exponential_euler", namespace=ns)
     P.v = "-55*mV + 5*mV*randn()"
     ne, p = int(round(0.8 * n)), connection_probability(n)
-    Ce = b2.Synapses(P[:ne], P, on_pre="ge += 0.6")
+    Ce = b2.Synapses(P[:ne], P, **(exc or dict(on_pre="ge += 0.6")))
     Ci = b2.Synapses(P[ne:], P, on_pre="gi += 6.7")
     # i counts within the presynaptic subgroup; no autapses, as in neurodyn's network
     Ce.connect(j=f"k for k in sample(N_post, p={p!r}) if k != i")
@@ -397,9 +398,7 @@ def main():
     if args.repeats < 1:
         parser.error(f"--repeats must be at least 1 (5 or more for a figure that counts), got {args.repeats}")
 
-    print(f"{datetime.date.today()}, revision {git_revision()}: python {' '.join(sys.argv)}")
-    print(f"machine: {machine()}; load average {os.getloadavg()[0]:.2f}")
-    print(native_kernels(), flush=True)
+    header()
     summary, anchors = [], []
     for n in args.sizes:
         times, rates, ratios = one_size(n, args)
