@@ -218,7 +218,7 @@ def test_cli_not_utf8(tmp_path, capsys):
 
 
 def test_api_messages_name_the_argument():
-    with pytest.raises(TypeError, match=r"^LIF: unknown parameter 'tau' \(did you mean 'tau_m'\?\); expected one of n, tau_m,"):
+    with pytest.raises(TypeError, match=r"^LIF: unknown parameter 'tau' \(did you mean 'tau_m'\?\); expected one of n, parts, I_e, C_m, .*, tau_m"):
         nd.neurons.LIF(n=5, tau=20.0)
     with pytest.raises(TypeError, match=r"AdEx: unknown parameter 'taw' \(did you mean 'tau_w'\?\)"):
         nd.neurons.AdEx(n=1, taw=20.0)
@@ -284,7 +284,7 @@ def test_state_of_another_size_is_refused():
     key = jax.random.key(0)
     with pytest.raises(ValueError, match=r"^state: V_m must have shape \(5,\) for this model, got shape \(7,\)$"):
         nd.simulate(nd.neurons.LIF(n=5), 10.0, 0.1, state=nd.neurons.LIF(n=7).init_state(key), progress=False)
-    with pytest.raises(ValueError, match=r"^state: expected a IFState of AdEx.init_state, got LIFState"):
+    with pytest.raises(ValueError, match=r"^state: expected a IFState of AdEx.init_state, got IFState of another structure"):
         nd.simulate(nd.neurons.AdEx(n=5), 10.0, 0.1, state=nd.neurons.LIF(n=5).init_state(key), progress=False)
 
 

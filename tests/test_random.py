@@ -296,8 +296,9 @@ def test_a_stream_is_not_resumed_with_other_kernels(tmp_path, monkeypatch):
     lif = nd.neurons.LIF(n=50, tau_m=20.0, C_m=250.0, E_L=-65.0, V_th=-50.0, V_reset=-65.0, t_ref=2.0)
     fused = WithSynapses(lif, {"cur": ExpCurrent(tau=5.0)})
     noise = nd.inputs.white_noise(300.0, mean=200.0)
-    run = lambda model, folder, **kw: nd.simulate(model, 40.0, 0.1, inputs=noise, key=jax.random.key(1), progress=False,
-                                                  chunk_steps=100, stream_to=tmp_path / folder, **kw)
+    run = lambda model, folder, **kw: nd.simulate(model, 40.0, 0.1, inputs=noise if model is lif else {"I": noise},  # noqa: E731
+                                                  key=jax.random.key(1), progress=False, chunk_steps=100,
+                                                  stream_to=tmp_path / folder, **kw)
     run(fused, "fused")
     run(lif, "plain")
     monkeypatch.setitem(_native._state, "population", (False, "disabled by the test"))

@@ -32,13 +32,8 @@ def variable_unit(model, name: str) -> str:
     if isinstance(populations, dict) and "." in name and name.split(".", 1)[0] in populations:
         pop, var = name.split(".", 1)
         return variable_unit(getattr(populations[pop], "model", populations[pop]), var)
-    channels = getattr(model, "synapses", None)
-    if isinstance(channels, dict) and hasattr(model, "neuron"):  # WithSynapses: g_<channel>
-        if name.startswith("g_") and name[2:] in channels:
-            return "nS" if hasattr(channels[name[2:]], "E_rev") else "pA"
-        return variable_unit(model.neuron, name)
     for part in getattr(model, "all_parts", ()):
-        if part.name == name:
+        if part.name == name or (part.receives_spikes and name == f"g_{part.name}"):
             if hasattr(part, "E_rev"):
                 return "nS"
             return "mV" if isinstance(getattr(part, "kernel", None), Delta) else "pA"

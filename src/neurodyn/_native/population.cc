@@ -2,7 +2,7 @@
 // FFI custom call (CPU, float32): neurodyn_lif_exp_f32.
 //
 // The same arithmetic as neurodyn's generic path (ExponentialEuler on
-// WithSynapses(LIF, {ExpConductance | ExpCurrent ...}), then LIF's threshold, reset and
+// LIF with exponential conductance / current channel parts), then LIF's threshold, reset and
 // refractoriness), in one pass over the neurons instead of XLA's several:
 //
 //   I_syn = sum_c g_c (E_c - V)  [conductance]  or  g_c  [current]

@@ -5,6 +5,9 @@ built: ``all_to_all``, ``fixed_probability``, ``fixed_indegree``, ``fixed_outdeg
 ``distance`` (ring or 2-D sheet), ``from_dense``, ``from_scipy``. Weights and delays
 are scalars, arrays ``(n_pre, n_post)`` or distributions (``normal``, ``uniform``,
 ``lognormal``).
+
+``WithSynapses``, ``ExpCurrent``, ``ExpConductance`` and ``Delta`` are shorthands for a
+neuron's synaptic parts (``neurodyn.synapses``), the channels projections target.
 """
 
 from ._builders import Connectivity as Connectivity
@@ -21,7 +24,6 @@ from ._builders import normal as normal
 from ._builders import uniform as uniform
 from ._ffi import available as kernel_available
 from ._sparse import CSR as CSR
-from ._synaptic import AbstractSynapse as AbstractSynapse
 from ._synaptic import Delta as Delta
 from ._synaptic import ExpConductance as ExpConductance
 from ._synaptic import ExpCurrent as ExpCurrent

@@ -1,15 +1,18 @@
 """One fused step of LIF neurons with exponential synapses (``_native/population.cc``).
 
-``WithSynapses(LIF, {ExpConductance | ExpCurrent | Delta ...})`` advanced by
-``ExponentialEuler`` in float32, with scalar parameters, on a CPU where the kernel
-compiles: the exponential-Euler update, threshold, reset and refractoriness in one pass
-over the neurons (XLA needs several, plus copies). The generic path is used everywhere
-else, and supplies the derivatives (``jax.grad`` through a fused step differentiates the
-generic step) and the result on other platforms. The two agree to rounding
-(``tests/test_fused.py``).
+``LIF(parts=(ConductanceSynapse(Exponential) | CurrentSynapse(Exponential | Delta), ...))``
+(at least one such channel, all on ``V_m``, no Mg block, no other parts) advanced by
+``ExponentialEuler`` in float32, with scalar parameters and one current as the drive, on a
+CPU where the kernel compiles: the exponential-Euler update, threshold, reset and
+refractoriness in one pass over the neurons (XLA needs several, plus copies). The generic
+path (``LIF``'s Python definition) is used everywhere else, and supplies the derivatives
+(``jax.grad`` through a fused step differentiates the generic step) and the result on
+other platforms. The two agree to rounding (``tests/test_fused.py``).
 """
 
 from __future__ import annotations
+
+import dataclasses
 
 import equinox as eqx
 import jax
@@ -23,51 +26,60 @@ from ..engine._solvers import ExponentialEuler, _phi1
 _LIF_PARAMS = ("tau_m", "C_m", "E_L", "V_th", "V_reset", "I_e")
 
 
-def applies(model, state, solver) -> bool:
-    """Whether ``model`` (a ``WithSynapses``) can take the fused step (decided at trace time)."""
-    from ..neurons import LIF
-    from ._synaptic import ExpConductance, ExpCurrent
+def _is_channel(part) -> bool:
+    from ..synapses import ConductanceSynapse, CurrentSynapse, Delta, Exponential
 
-    neuron = model.neuron
-    if type(neuron) is not LIF or type(solver) is not ExponentialEuler:
+    if part.target != "V_m":
         return False
-    if state.neuron.V_m.dtype != jnp.float32 or len(state.g) > 16:
+    if type(part) is ConductanceSynapse:
+        return type(part.kernel) is Exponential and part.mg is None
+    return type(part) is CurrentSynapse and type(part.kernel) in (Exponential, Delta)
+
+
+def applies(model, state, solver, I=0.0) -> bool:
+    """Whether ``model`` (a ``LIF``) with drive ``I`` can take the fused step (decided at trace time)."""
+    from ..neurons import LIF
+    from ..synapses import ConductanceSynapse
+
+    if type(model) is not LIF or type(solver) is not ExponentialEuler or isinstance(I, dict):
         return False
-    channels = [model.synapses[c] for c in state.g]
-    if not all(type(s) in (ExpConductance, ExpCurrent) for s in channels):
+    parts = model.all_parts
+    if not parts or not all(_is_channel(p) for p in parts) or state.V_m.dtype != jnp.float32:
         return False
-    scalars = [getattr(neuron, k) for k in (*_LIF_PARAMS, "t_ref")]
-    scalars += [s.tau for s in channels] + [s.E_rev for s in channels if type(s) is ExpConductance]
+    channels = [p for p in parts if not p.jumps_voltage]
+    if len(channels) > 16:
+        return False
+    scalars = [getattr(model, k) for k in (*_LIF_PARAMS, "t_ref")]
+    scalars += [p.kernel.tau for p in channels] + [p.E_rev for p in channels if type(p) is ConductanceSynapse]
     if any(np.ndim(x) != 0 for x in scalars):
         return False
     return _native.available("population")
 
 
-def _order(model, state):
-    """Channel names, conductances first (the kernel's layout)."""
-    from ._synaptic import ExpConductance
+def _order(model):
+    """Indices (in ``all_parts``) of the stateful channels, conductances first (the kernel's layout)."""
+    from ..synapses import ConductanceSynapse
 
-    names = list(state.g)
-    return [c for c in names if type(model.synapses[c]) is ExpConductance] + [
-        c for c in names if type(model.synapses[c]) is not ExpConductance
-    ]
+    stateful = [i for i, p in enumerate(model.all_parts) if not p.jumps_voltage]
+    return ([i for i in stateful if type(model.all_parts[i]) is ConductanceSynapse]
+            + [i for i in stateful if type(model.all_parts[i]) is not ConductanceSynapse])
 
 
 def _kernel(model, state, I, dt):
-    from ._synaptic import ExpConductance, SynapticState
+    from ..synapses import ConductanceSynapse
 
-    neuron = model.neuron
-    names = _order(model, state)
-    row = [jnp.asarray(getattr(neuron, k), jnp.float32) for k in _LIF_PARAMS] + [jnp.asarray(dt, jnp.float32)]
-    for c in names:
-        syn = model.synapses[c]
-        z = -jnp.asarray(dt, jnp.float32) / jnp.asarray(syn.tau, jnp.float32)
-        row += [jnp.asarray(dt, jnp.float32) * _phi1(z) * (-1.0 / jnp.asarray(syn.tau, jnp.float32)),
-                jnp.asarray(syn.E_rev if type(syn) is ExpConductance else 0.0, jnp.float32)]
+    order = _order(model)
+    parts = model.all_parts
+    row = [jnp.asarray(getattr(model, k), jnp.float32) for k in _LIF_PARAMS] + [jnp.asarray(dt, jnp.float32)]
+    for i in order:
+        tau = jnp.asarray(parts[i].kernel.tau, jnp.float32)
+        z = -jnp.asarray(dt, jnp.float32) / tau
+        row += [jnp.asarray(dt, jnp.float32) * _phi1(z) * (-1.0 / tau),
+                jnp.asarray(parts[i].E_rev if type(parts[i]) is ConductanceSynapse else 0.0, jnp.float32)]
     params = jnp.stack(row)
-    n_ref = jnp.reshape(jnp.round(jnp.asarray(neuron.t_ref, jnp.float32) / dt).astype(jnp.int32), (1,))
-    V, ref = state.neuron.V_m, state.neuron.refractory
-    gs = [state.g[c] for c in names]
+    n_ref = jnp.reshape(jnp.round(jnp.asarray(model.t_ref, jnp.float32) / dt).astype(jnp.int32), (1,))
+    V, ref = state.V_m, state.refractory
+    gs = [state.parts[i] for i in order]
     I = jnp.asarray(I, jnp.float32)
     I = jnp.reshape(I, (1,)) if I.size == 1 else jnp.broadcast_to(I, V.shape)  # one value for all, or one per neuron
     k = len(gs)
@@ -78,10 +90,12 @@ def _kernel(model, state, I, dt):
         input_output_aliases={0: 0, 1: 1, **{5 + j: 3 + j for j in range(k)}},
         vmap_method="broadcast_all",
     )
-    n_current = sum(type(model.synapses[c]) is not ExpConductance for c in names)
+    n_current = sum(type(parts[i]) is not ConductanceSynapse for i in order)
     V1, ref1, spiked, *g1 = call(V, ref, I, params, n_ref, *gs, n=np.int64(model.n), n_current=np.int64(n_current))
-    neuron_state = type(state.neuron)(V_m=V1, refractory=ref1)
-    return SynapticState(neuron_state, {**state.g, **dict(zip(names, g1))}), spiked
+    new_parts = list(state.parts)
+    for i, g in zip(order, g1):
+        new_parts[i] = g
+    return dataclasses.replace(state, V_m=V1, refractory=ref1, parts=tuple(new_parts)), spiked
 
 
 def _generic(model, state, I, dt):
@@ -104,8 +118,18 @@ def _fused_jvp(primals, tangents):
     return eqx.filter_jvp(lambda m, s, i: _generic(m, s, i, dt), (model, state, I), tangents[:3])
 
 
+def _current(I):
+    """The drive as one current, if it is one: a dict drive whose channel inputs are all
+    absent (the engine's untraced zeros) is its current ``"I"``."""
+    if isinstance(I, dict) and all(isinstance(v, (int, float, np.ndarray, np.generic)) and not np.any(v)
+                                   for k, v in I.items() if k != "I"):
+        I = I.get("I", 0.0)
+    return I if isinstance(I, dict) else jnp.asarray(I)
+
+
 def fused_step(model, state, t, dt, drive, solver):
-    """``WithSynapses.fused_step``: the kernel's step, or None where it does not apply."""
-    if not applies(model, state, solver):
+    """``LIF.fused_step``: the kernel's step, or None where it does not apply."""
+    I = _current(drive(t))
+    if not applies(model, state, solver, I):
         return None
-    return _fused(model, state, drive(t), dt)
+    return _fused(model, state, I, dt)

@@ -80,7 +80,10 @@ class _Drive(eqx.Module):
         element gets the same value (models combine it elementwise)."""
 
         def one(p, shape, _):
-            v = jnp.asarray(self._get(self.inputs, p).value(self._get(state, p), t, dt), dtype=jnp.result_type(float))
+            total = self._get(self.inputs, p)
+            if not total.terms:  # no input: a zero the model can see is zero (a NumPy constant, not traced)
+                return np.zeros((), jnp.result_type(float))
+            v = jnp.asarray(total.value(self._get(state, p), t, dt), dtype=jnp.result_type(float))
             return v if v.ndim == 0 else jnp.broadcast_to(v, shape)
 
         return self._map(one)

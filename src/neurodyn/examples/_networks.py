@@ -35,10 +35,10 @@ import numpy as np
 
 from .. import inputs as _inputs
 from .._params import MAX_NEURONS, check_choice, check_finite, check_integer, check_nonnegative, check_positive
-from ..connectivity import ExpConductance, ExpCurrent, WithSynapses, fixed_probability, normal, uniform
-from ..connectivity._synaptic import Delta
+from ..connectivity import fixed_probability, normal, uniform
 from ..network import Network, Population, Projection
 from ..neurons import LIF
+from ..synapses import ConductanceSynapse, CurrentSynapse, Delta, Exponential
 
 
 def _check_synapses(count: float) -> None:
@@ -92,8 +92,9 @@ def coba(n: int = 4000, p: float | None = None, *, w_e: float = 0.6, w_i: float 
     check_finite("I", I, "pA")
 
     def model(m):
-        lif = LIF(n=m, tau_m=20.0, C_m=20.0, E_L=-60.0, V_th=-50.0, V_reset=-60.0, t_ref=5.0, I_e=I)
-        return WithSynapses(lif, {"exc": ExpConductance(tau=5.0, E_rev=0.0), "inh": ExpConductance(tau=10.0, E_rev=-80.0)})
+        channels = (ConductanceSynapse(Exponential(tau=5.0), E_rev=0.0, name="exc"),
+                    ConductanceSynapse(Exponential(tau=10.0), E_rev=-80.0, name="inh"))
+        return LIF(n=m, tau_m=20.0, C_m=20.0, E_L=-60.0, V_th=-50.0, V_reset=-60.0, t_ref=5.0, I_e=I, parts=channels)
 
     net = _ei(n, p, model, model, w_e, w_i, {"V_m": normal(-55.0, 5.0)}, dt, seed, propagation)
     return net, {}
@@ -105,8 +106,8 @@ def cuba(n: int = 4000, p: float = 0.02, *, w_e: float = 1.62, w_i: float = -9.0
     n, p = _check_ei(n, p, w_e, w_i)
 
     def model(m):
-        lif = LIF(n=m, tau_m=20.0, C_m=20.0, E_L=-49.0, V_th=-50.0, V_reset=-60.0, t_ref=5.0)
-        return WithSynapses(lif, {"exc": ExpCurrent(tau=5.0), "inh": ExpCurrent(tau=10.0)})
+        channels = (CurrentSynapse(Exponential(tau=5.0), name="exc"), CurrentSynapse(Exponential(tau=10.0), name="inh"))
+        return LIF(n=m, tau_m=20.0, C_m=20.0, E_L=-49.0, V_th=-50.0, V_reset=-60.0, t_ref=5.0, parts=channels)
 
     net = _ei(n, p, model, model, w_e, w_i, {"V_m": uniform(-60.0, -50.0)}, dt, seed, propagation)
     return net, {}
@@ -205,8 +206,8 @@ def brunel(regime: str = "AI", *, g: float | None = None, eta: float | None = No
     C_m = 1.0  # pF: currents in pA are mV/ms
 
     def model(m):
-        lif = LIF(n=m, tau_m=tau, C_m=C_m, E_L=0.0, V_th=theta, V_reset=V_r, t_ref=t_ref)
-        return WithSynapses(lif, {"exc": Delta(), "inh": Delta()})
+        channels = (CurrentSynapse(Delta(), name="exc"), CurrentSynapse(Delta(), name="inh"))
+        return LIF(n=m, tau_m=tau, C_m=C_m, E_L=0.0, V_th=theta, V_reset=V_r, t_ref=t_ref, parts=channels)
 
     pops = {"E": Population(model(n_e)), "I": Population(model(n_i))}
     projections = [

@@ -44,7 +44,11 @@ class Population(eqx.Module):
     """A population: a neuron model (with synapse channels), its solver and initial values.
 
     Args:
-        model: a population model, e.g. ``WithSynapses(LIF(n=...), {...})``.
+        model: a population model: any spiking neuron, whose synaptic parts are the
+            channels projections target, e.g. ``LIF(n=..., parts=(ConductanceSynapse(
+            Exponential(5.0), E_rev=0.0, name="exc"),))``. A population model provides
+            ``synapse_targets``, ``receive(state, target, add_events)`` (``add_events`` maps
+            the one variable that channel's events jump to its new value) and ``read``.
         init: variable -> value or distribution (``neurodyn.connectivity.normal(-55, 5)``)
             for the initial state, drawn from the network's key.
         solver: integrator (default the model's ``default_solver``).
@@ -60,7 +64,8 @@ class Population(eqx.Module):
 
     @property
     def n(self) -> int:
-        return int(self.model.input_shape[0])
+        n = getattr(self.model, "n", None)
+        return int(self.model.input_shape[0] if n is None else n)
 
 
 @dataclasses.dataclass(frozen=True, eq=False)
@@ -163,13 +168,14 @@ class Network(AbstractMap):
             ``"jax"`` (pure-JAX event-driven), or ``"dense"``.
 
     Inputs are a dict population -> input; records name ``"<population>.<variable>"``
-    (``"E.V_m"``, ``"E.g_exc"``) and ``"spikes"`` (every population).
+    (``"E.V_m"``, ``"E.exc"``: the channel's value, also ``"E.g_exc"``) and ``"spikes"``
+    (every population).
 
     Example::
 
-        from neurodyn.connectivity import ExpCurrent, WithSynapses, fixed_probability
-        E = WithSynapses(nd.neurons.LIF(n=800, tau_m=20.0), {"exc": ExpCurrent(tau=5.0)})
-        net = nd.Network({"E": E}, [nd.Projection("E", "E", fixed_probability(0.1), weight=5.0, delay=1.5)])
+        exc = nd.synapses.CurrentSynapse(nd.synapses.Exponential(tau=5.0), name="exc")
+        E = nd.neurons.LIF(n=800, tau_m=20.0, parts=(exc,))
+        net = nd.Network({"E": E}, [nd.Projection("E", "E", nd.connectivity.fixed_probability(0.1), weight=5.0, delay=1.5)])
         noise = nd.inputs.ornstein_uhlenbeck(mean=150.0, sigma=80.0, tau=5.0)   # pA, below threshold on average
         res = nd.simulate(net, 1000.0, 0.1, inputs={"E": noise})
         res["E"].rates().mean()   # about 12 Hz: fluctuation-driven, stable recurrent excitation
@@ -215,7 +221,7 @@ class Network(AbstractMap):
             if proj.target not in targets:
                 raise ValueError(
                     f"{where}: target {proj.target!r} is not a synapse channel of {proj.post!r}; "
-                    f"expected one of {', '.join(targets) or '(none: wrap the neuron in WithSynapses)'}"
+                    f"expected one of {', '.join(targets) or '(none: give the neuron synaptic parts, nd.synapses)'}"
                 )
             if not isinstance(proj.connectivity, Connectivity):
                 raise TypeError(f"{where}: connectivity must be a neurodyn.connectivity builder, got {type(proj.connectivity).__name__}")
@@ -508,13 +514,11 @@ def _groups(synapses, routes) -> tuple:
 
 
 def _set(state, var, value):
-    if var in getattr(state, "__dataclass_fields__", {}):
+    if var in getattr(state, "__dataclass_fields__", {}) and var != "parts":
         return eqx.tree_at(lambda s: getattr(s, var), state, value)
-    if var.startswith("g_") and var[2:] in getattr(state, "g", {}):
-        return eqx.tree_at(lambda s: s.g[var[2:]], state, value)
-    if hasattr(state, "neuron"):
-        return eqx.tree_at(lambda s: s.neuron, state, _set(state.neuron, var, value))
-    raise ValueError(f"init: unknown variable {var!r}")
+    if var in getattr(state, "vars", {}):  # Custom neurons
+        return eqx.tree_at(lambda s: s.vars[var], state, value)
+    raise ValueError(f"init: {var!r} is not a variable of the neuron's own state (parts start from their own init)")
 
 
 __all__ = ["Network", "Population", "Projection", "NetworkState", "Synapses"]

@@ -4,12 +4,14 @@ A :class:`SpikingNeuron` is membrane dynamics (its own state variables and vecto
 written by each family) plus a tuple of *parts* (adaptation currents, noise, synaptic
 channels; see :mod:`neurodyn.neurons._parts` and :mod:`neurodyn.synapses`). The base class
 routes each part's current into its target voltage, integrates the parts' state with the
-neuron, applies the parts' reactions to spikes, and exposes :meth:`SpikingNeuron.receive`
-through which a network delivers presynaptic spikes into the synaptic channels.
+neuron, applies the parts' reactions to spikes, and provides the population contract of
+``neurodyn.Network``: ``synapse_targets`` (its synaptic parts' names), ``receive`` (events
+into a channel's jump variable) and ``read``.
 """
 
 from __future__ import annotations
 
+import abc
 import dataclasses
 from typing import ClassVar
 
@@ -41,7 +43,11 @@ class SpikingNeuron(AbstractDynamics):
     Every neuron takes ``parts=(...)``: e.g. ``nd.neurons.Adaptation``, ``nd.neurons.Noise``,
     ``nd.synapses.ConductanceSynapse``. Parts whose ``takes_input`` is true (synapses) make
     the drive a dict: ``{"I": current, part.name: input of that part}``, so
-    ``simulate(..., inputs={"I": ..., "ex": nd.inputs.poisson(...)})``.
+    ``simulate(..., inputs={"I": ..., "ex": nd.inputs.poisson(...)})``; a drive that is not
+    a dict (a network population's input) is the current alone.
+
+    Any spiking neuron is a network population: its synaptic parts are the channels
+    (``synapse_targets``) that projections name as their ``target``.
     """
 
     n: int = param(unit="", doc="number of neurons", static=True, converter=as_int)
@@ -71,6 +77,18 @@ class SpikingNeuron(AbstractDynamics):
             raise ValueError(f"parts must have distinct names, got {dup[0]!r} twice")
 
     # -- hooks for the families --------------------------------------------
+    @abc.abstractmethod
+    def _init_own(self, dtype):
+        """The family's own state (an ``eqx.Module`` with a ``parts`` field, left ``()``)."""
+
+    @abc.abstractmethod
+    def _field(self, t, state, I):
+        """d(own variables)/dt, given ``I[target]``: the total current (pA) into each voltage."""
+
+    @abc.abstractmethod
+    def _fire(self, state, dt):
+        """Threshold, reset and refractoriness of the own variables: ``(state, spiked)``."""
+
     def _builtin_parts(self) -> tuple:
         """Parts implied by the model's own parameters (e.g. AdEx's adaptation current)."""
         return ()
@@ -87,7 +105,7 @@ class SpikingNeuron(AbstractDynamics):
         return {v: getattr(state, v) for v in self.voltages}
 
     def _add_voltage(self, state, target, dv):
-        return self._set_voltage(state, target, getattr(state, target) + dv)
+        return self._set_voltage(state, target, self._volts(state)[target] + dv)
 
     def _set_voltage(self, state, target, value):
         return _replace(state, **{target: value})
@@ -112,14 +130,15 @@ class SpikingNeuron(AbstractDynamics):
         return _replace(state, parts=tuple(p.init(self, self.n, self._dtype()) for p in self.all_parts))
 
     def vector_field(self, t, state, drive):
-        I_ext = drive[CURRENT] if isinstance(drive, dict) else drive
+        inputs = drive if isinstance(drive, dict) else {CURRENT: drive}
+        I_ext = inputs.get(CURRENT, 0.0)
         volts = self._volts(state)
         currents = {v: 0.0 for v in self.voltages}
         currents[self.voltages[0]] = self.I_e + I_ext
         direct = {}
         dparts = []
         for part, ps in zip(self.all_parts, state.parts):
-            x = drive[part.name] if part.takes_input else None
+            x = inputs.get(part.name) if part.takes_input else None
             dparts.append(part.derivative(self, ps, volts, x))
             c = part.current(self, ps, volts)
             if c is not None:
@@ -166,7 +185,7 @@ class SpikingNeuron(AbstractDynamics):
         if name in variables(state) and name != "parts":
             return getattr(state, name)
         for part, ps in zip(self.all_parts, state.parts):
-            if part.name == name:
+            if part.name == name or (part.receives_spikes and name == f"g_{part.name}"):  # "g_exc": the channel "exc"
                 return part.observe(ps)
         own = list(getattr(state, "vars", {})) + [v for v in variables(state) if v not in ("parts", "vars")]
         options = own + [p.name for p in self.all_parts]
@@ -174,17 +193,37 @@ class SpikingNeuron(AbstractDynamics):
             f"record: unknown variable {name!r} for {type(self).__name__}{suggest(name, options)}; expected one of {', '.join(options)}"
         )
 
-    # -- spikes from other neurons ---------------------------------------------
-    def receive(self, state, weights):
-        """Deliver presynaptic spikes: add jumps to the synaptic channels.
+    # -- spikes from other neurons (the population contract of networks) ----------
+    @property
+    def synapse_targets(self) -> tuple[str, ...]:
+        """Names of the synaptic parts: the channels a projection can target."""
+        return tuple(p.name for p in self.all_parts if p.receives_spikes)
 
-        ``weights`` maps a synaptic part's name to the summed weight arriving at each of
-        the ``n`` neurons this step (shape ``(n,)``; pA for current synapses, nS for
-        conductance synapses, mV for delta synapses). With a single synaptic part an array
-        may be given directly. Returns the new state; call it between two steps (the
-        networks' step 1, before the continuous update).
+    def receive(self, state, target, add_events=None):
+        """Deliver presynaptic spikes into synaptic channels.
+
+        ``receive(state, {name: w})`` adds the summed weights ``w`` (shape ``(n,)``; pA for
+        current synapses, nS for conductance synapses, mV for delta synapses) arriving at
+        each neuron now; with a single synaptic part an array may be given directly.
+
+        ``receive(state, name, add_events)`` is the networks' form: the jump variable of
+        channel ``name`` (the target voltage for a ``Delta`` channel) becomes
+        ``add_events(jump_variable)``; the propagation kernel adds the events in place.
+
+        Returns the new state; call it between two steps (before the continuous update).
         """
-        receivers = [p for p in self.all_parts if hasattr(p, "receive")]
+        receivers = [p for p in self.all_parts if p.receives_spikes]
+        if add_events is not None:
+            for i, part in enumerate(self.all_parts):
+                if part.receives_spikes and part.name == target:
+                    if part.jumps_voltage:
+                        return self._set_voltage(state, part.target, add_events(self._volts(state)[part.target]))
+                    parts = list(state.parts)
+                    parts[i] = part.kernel.with_jump_variable(parts[i], add_events(part.kernel.jump_variable(parts[i])))
+                    return _replace(state, parts=tuple(parts))
+            known = ", ".join(p.name for p in receivers) or "none"
+            raise ValueError(f"target: unknown synapse {target!r} of {type(self).__name__}; expected one of {known}")
+        weights = target
         if not isinstance(weights, dict):
             if len(receivers) != 1:
                 raise ValueError(
@@ -196,10 +235,7 @@ class SpikingNeuron(AbstractDynamics):
         unknown = sorted(set(weights) - known)
         if unknown:
             raise ValueError(f"weights: unknown synapse {unknown[0]!r}; expected one of {', '.join(sorted(known)) or 'none'}")
-        parts = list(state.parts)
-        for i, part in enumerate(self.all_parts):
+        for part in receivers:
             if part.name in weights:
-                parts[i], dv = part.receive(self, parts[i], weights[part.name])
-                if dv is not None:
-                    state = self._add_voltage(state, part.target, dv)
-        return _replace(state, parts=tuple(parts))
+                state = self.receive(state, part.name, lambda x, w=weights[part.name]: x + w)
+        return state

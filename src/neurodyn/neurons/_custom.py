@@ -92,9 +92,6 @@ class Custom(SpikingNeuron):
     def _set_voltage(self, state, target, value):
         return CustomState({**state.vars, target: value}, state.refractory, state.parts)
 
-    def _add_voltage(self, state, target, dv):
-        return self._set_voltage(state, target, state.vars[target] + dv)
-
     def replace(self, **changes) -> "Custom":
         """A copy with some arguments of the constructor changed (validated again)."""
         kwargs = dict(n=self.n, init=dict(self.init), vector_field=self.vector_field_fn, threshold=self.threshold,

@@ -8,7 +8,7 @@ import jax.numpy as jnp
 
 from .._params import check_choice, check_less, check_nonnegative, param
 from ._base import SpikingNeuron
-from ._lif import refractory_reset
+from ._if import refractory_reset
 
 
 class IzhikevichState(eqx.Module):

@@ -36,6 +36,8 @@ class AbstractPart(Documented):
     """
 
     takes_input = False
+    #: whether the part is a synaptic channel that receives spikes (``neuron.receive``)
+    receives_spikes = False
     __new__ = new_with_checked_keywords
 
     def __check_init__(self):

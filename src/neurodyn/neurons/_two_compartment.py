@@ -9,7 +9,7 @@ import jax.numpy as jnp
 from .._params import check_less, check_nonnegative, check_positive, param
 from ..engine._solvers import ExponentialEuler
 from ._base import SpikingNeuron
-from ._lif import refractory_reset
+from ._if import refractory_reset
 
 
 def nmda_channel(tau_rise=2.0, tau_decay=80.0, mg=1.0, E_rev=0.0, name="nmda"):

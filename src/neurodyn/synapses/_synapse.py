@@ -9,8 +9,10 @@ its ``target`` (``"V_m"`` by default; ``"V_d"`` is the dendrite of
   ``g`` in nS, with an optional magnesium block :math:`B(V) = 1/(1 + [Mg]/3.57\,e^{-0.062 V})`
   (Jahr & Stevens 1990) that makes it NMDA-like.
 
-Spikes from other neurons arrive through ``neuron.receive(state, {name: weights})``; in a
-single-neuron simulation the channel's input is ``inputs={..., name: input}`` (an input
+Spikes from other neurons arrive through ``neuron.receive(state, {name: weights})``, or in a
+``neurodyn.Network`` through projections whose ``target`` is the channel's ``name``
+(events add to the kernel's one jump variable; ``Delta`` channels jump the target
+voltage). In a single-neuron simulation the channel's input is ``inputs={..., name: input}`` (an input
 of value :math:`x` adds :math:`x\,dt` of weight per step, e.g. ``neurodyn.inputs.poisson``
 whose value is weight × count / dt).
 """
@@ -28,6 +30,7 @@ from ._kernels import AbstractKernel, Delta, Exponential
 
 class _Synapse(AbstractPart):
     takes_input = True
+    receives_spikes = True
 
     def init(self, neuron, n, dtype):
         return self.kernel.init(n, dtype)
@@ -39,11 +42,10 @@ class _Synapse(AbstractPart):
         value = self.kernel.value(s)
         return jnp.zeros(()) if value is None else value
 
-    def receive(self, neuron, s, w):
-        """Add events of weight ``w`` (per neuron). Returns (state, voltage jump or None)."""
-        if isinstance(self.kernel, Delta):
-            return s, w
-        return self.kernel.jump(s, w), None
+    @property
+    def jumps_voltage(self) -> bool:
+        """Whether events jump the target voltage (``Delta``) rather than the kernel's state."""
+        return isinstance(self.kernel, Delta)
 
     def time_constants(self):
         return self.kernel.time_constants(self.name)
