@@ -38,6 +38,7 @@ BRUNEL = {
 #: config -> (population, mean-rate bounds in Hz, simulated ms in the suite)
 RATES = {
     "coba": ("E", (17.0, 25.0), 500.0),  # Brian2 2.9: ~21 Hz
+    "coba_stdp": ("E", (17.0, 25.0), 500.0),  # benchmarks/plasticity.py: Brian2 2.9 with the same STDP ~20.3 Hz
     "cuba": ("E", (4.0, 7.0), 500.0),  # Brian2 2.9, same equations, seed 0: 5.4 Hz (100-500 ms)
     "demo": ("neurons", (10.0, 14.0), 1000.0),  # Brian2 2.9, same LIF and OU current, seeds 0-2: 11.7-12.0 Hz
 }

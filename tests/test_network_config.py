@@ -26,6 +26,39 @@ def test_coba_config_runs_from_the_command_line(tmp_path):
     assert summary["populations"]["E"]["spike_count"] > 0
 
 
+def test_plastic_coba_config_writes_final_weights(tmp_path):
+    proc = neurodyn("run", "coba_stdp", "--out", str(tmp_path), "--quiet",
+                    "--set", "simulation.duration=200", "--set", "network.n=1000")
+    assert proc.returncode == 0, proc.stderr
+    summary = json.loads((tmp_path / "summary.json").read_text())
+    weights = summary["final_weights"]
+    assert set(weights) == {"E->E", "E->I"} and weights["E->E"]["unit"] == "nS"
+    assert 0.0 <= weights["E->E"]["min"] < 0.6 < weights["E->E"]["max"] <= 1.2  # moved, within [w_min, w_max]
+    res = nd.load(tmp_path / "results.nc")
+    pre, post, w = res.weights["E->E"]
+    assert w.size == weights["E->E"]["n"] and abs(float(w.mean()) - weights["E->E"]["mean"]) < 1e-6
+    assert pre.max() < 800 and post.max() < 800
+
+
+def test_plasticity_config_errors_are_one_line(tmp_path):
+    bad = tmp_path / "bad.toml"
+    head = '[simulation]\nduration = 10.0\ndt = 0.1\n[network]\ntype = "coba"\nn = 100\n[network.plasticity]\n'
+    bad.write_text(head + 'type = "stpd"\n')
+    with pytest.raises(ConfigError, match=r"^network.plasticity.type: unknown plasticity rule 'stpd'; expected one of stdp, tsodyks_markram"):
+        load_config(bad)
+    bad.write_text(head + 'type = "stdp"\ntau = 20.0\n')
+    with pytest.raises(ConfigError, match=r"^network.plasticity.tau: unknown parameter of stdp \(did you mean 'tau_pre'\?\)"):
+        load_config(bad)
+    bad.write_text(head + 'type = "stdp"\ntau_pre = "-5 ms"\n')
+    with pytest.raises(ConfigError, match=r"^network.plasticity \(stdp\): tau_pre must be > 0 ms, got -5"):
+        load_config(bad)
+    bad.write_text(head + 'type = "stdp"\nA_pre = "1 pA"\n')
+    with pytest.raises(ConfigError, match=r"^network.plasticity.A_pre"):
+        load_config(bad)
+    spec = load_config(CONFIGS / "coba_stdp.toml", ["network.n=500", "network.plasticity.A_pre=0.01 nS"])
+    assert float(spec.model.rules[0].A_pre) == pytest.approx(0.01)
+
+
 @pytest.mark.parametrize("name", ["coba", "cuba", "brunel_sr", "brunel_ai", "brunel_si_fast", "brunel_si_slow"])
 def test_bundled_configs_validate(name):
     overrides = ["network.n_e=400"] if name.startswith("brunel") else ["network.n=500"]

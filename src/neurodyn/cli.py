@@ -235,6 +235,7 @@ def cmd_run(args) -> int:
         "seed": spec.seed,
         "populations": _population_summary(res),
         "spike_statistics": _spike_statistics(pops, res.duration),
+        "final_weights": _weight_summary(res),
         "versions": _versions(),
         "config": spec.config,
     }
@@ -249,11 +250,27 @@ def cmd_run(args) -> int:
     write_text(out / "summary.json", json.dumps(summary, indent=2, default=str))
     for pop, stats in summary["populations"].items():
         print(f"{pop}: {stats['n']} neurons, {stats['spike_count']} spikes, mean rate {stats['mean_rate_hz']:.2f} Hz")
+    for name, w in summary["final_weights"].items():
+        print(f"{name}: {w['n']} plastic synapses, final weight {w['mean']:.4g} ± {w['std']:.3g} {w['unit']} "
+              f"(range {w['min']:.3g} to {w['max']:.3g})")
     print(f"wall time: simulation {timing['simulation']:.2f} s, total {time.perf_counter() - _STARTED:.2f} s "
           f"(start and build {timing['start_and_build']:.2f} s, writing {timing['writing']:.2f} s)")
     shutil.rmtree(stream, ignore_errors=True)  # everything is written: the chunks are no longer needed
     print(f"wrote results.nc, summary.json{''.join(', ' + f for f in figures)}")
     return 0
+
+
+def _weight_summary(res) -> dict:
+    """Final weights of each plastic projection: count, mean, SD, range and unit."""
+    import numpy as np
+
+    out = {}
+    for name, (_, _, w) in res.weights.items():
+        w = np.asarray(w, dtype=float)
+        out[name] = {"n": int(w.size), "mean": float(w.mean()) if w.size else 0.0, "std": float(w.std()) if w.size else 0.0,
+                     "min": float(w.min()) if w.size else 0.0, "max": float(w.max()) if w.size else 0.0,
+                     "unit": res.unit(f"{name}.w")}
+    return out
 
 
 def _print_statistics(stats: dict, name: str = "all") -> None:

@@ -63,7 +63,7 @@ def _check_ei(n, p, w_e, w_i):
     return n, p
 
 
-def _ei(n, p, exc_model, inh_model, w_e, w_i, init, dt, seed, propagation, delay=0.0):
+def _ei(n, p, exc_model, inh_model, w_e, w_i, init, dt, seed, propagation, delay=0.0, plasticity=None):
     n_e = int(round(0.8 * n))
     pops = {
         "E": Population(exc_model(n_e), init=init),
@@ -71,7 +71,8 @@ def _ei(n, p, exc_model, inh_model, w_e, w_i, init, dt, seed, propagation, delay
     }
     conn = fixed_probability(p)
     projections = [
-        Projection(pre, post, conn, weight=w_e if pre == "E" else w_i, delay=delay, target="exc" if pre == "E" else "inh")
+        Projection(pre, post, conn, weight=w_e if pre == "E" else w_i, delay=delay, target="exc" if pre == "E" else "inh",
+                   plasticity=plasticity if pre == "E" else None)
         for pre in ("E", "I")
         for post in ("E", "I")
     ]
@@ -79,8 +80,9 @@ def _ei(n, p, exc_model, inh_model, w_e, w_i, init, dt, seed, propagation, delay
 
 
 def coba(n: int = 4000, p: float | None = None, *, w_e: float = 0.6, w_i: float = 6.7, I: float = 20.0,
-         dt: float = 0.1, seed: int = 0, propagation: str = "auto"):
+         dt: float = 0.1, seed: int = 0, propagation: str = "auto", plasticity=None):
     """COBA network (BrainPy's simulator-comparison variant). Returns ``(network, inputs)``.
+    ``plasticity``: a rule (``neurodyn.plasticity``) on the excitatory synapses (E->E, E->I).
 
     Example::
 
@@ -96,20 +98,21 @@ def coba(n: int = 4000, p: float | None = None, *, w_e: float = 0.6, w_i: float 
                     ConductanceSynapse(Exponential(tau=10.0), E_rev=-80.0, name="inh"))
         return LIF(n=m, tau_m=20.0, C_m=20.0, E_L=-60.0, V_th=-50.0, V_reset=-60.0, t_ref=5.0, I_e=I, parts=channels)
 
-    net = _ei(n, p, model, model, w_e, w_i, {"V_m": normal(-55.0, 5.0)}, dt, seed, propagation)
+    net = _ei(n, p, model, model, w_e, w_i, {"V_m": normal(-55.0, 5.0)}, dt, seed, propagation, plasticity=plasticity)
     return net, {}
 
 
 def cuba(n: int = 4000, p: float = 0.02, *, w_e: float = 1.62, w_i: float = -9.0, dt: float = 0.1,
-         seed: int = 0, propagation: str = "auto"):
-    """CUBA network (Brian2's CUBA example, Vogels & Abbott 2005). Returns ``(network, inputs)``."""
+         seed: int = 0, propagation: str = "auto", plasticity=None):
+    """CUBA network (Brian2's CUBA example, Vogels & Abbott 2005). Returns ``(network, inputs)``.
+    ``plasticity``: a rule (``neurodyn.plasticity``) on the excitatory synapses (E->E, E->I)."""
     n, p = _check_ei(n, p, w_e, w_i)
 
     def model(m):
         channels = (CurrentSynapse(Exponential(tau=5.0), name="exc"), CurrentSynapse(Exponential(tau=10.0), name="inh"))
         return LIF(n=m, tau_m=20.0, C_m=20.0, E_L=-49.0, V_th=-50.0, V_reset=-60.0, t_ref=5.0, parts=channels)
 
-    net = _ei(n, p, model, model, w_e, w_i, {"V_m": uniform(-60.0, -50.0)}, dt, seed, propagation)
+    net = _ei(n, p, model, model, w_e, w_i, {"V_m": uniform(-60.0, -50.0)}, dt, seed, propagation, plasticity=plasticity)
     return net, {}
 
 

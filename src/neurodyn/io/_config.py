@@ -260,12 +260,47 @@ def build_network(section: dict, dt: float):
     for key in kwargs:
         if key not in known:
             raise ConfigError(f"network.{key}: unknown parameter of {kind}{_suggest(key, known)}; expected one of {', '.join(known)}")
-        if key in UNITS[kind]:
+        if key == "plasticity":
+            kwargs[key] = build_rule(kwargs[key], "network.plasticity", UNITS[kind].get("w_e", ""))
+        elif key in UNITS[kind]:
             kwargs[key] = _in_unit(f"network.{key}", kwargs[key], UNITS[kind][key])
     try:
         return factory(**kwargs, dt=dt)
     except (TypeError, ValueError) as exc:
         raise ConfigError(f"network ({section['type']}): {exc}") from None
+
+
+def _rules():
+    from .. import plasticity
+
+    return {"stdp": plasticity.STDP, "tsodyks_markram": plasticity.TsodyksMarkram}
+
+
+#: Plasticity rules a config can name for a spiking network (``[network.plasticity] type = ...``).
+RULES = ("stdp", "tsodyks_markram")
+
+
+def build_rule(section, where: str, weight_unit: str):
+    """A plasticity rule from a table ``{type = "stdp", A_pre = 0.006, ...}``; parameters in
+    the unit of the synapses' weights are read in ``weight_unit`` (nS for COBA, pA for CUBA)."""
+    if not isinstance(section, dict):
+        raise ConfigError(f"{where}: expected a table with a type (one of {', '.join(RULES)}), got {section!r}")
+    kind = _name(f"{where}.type", section.get("type"), RULES, "plasticity rule")
+    cls = _rules()[kind]
+    units = _model_units(cls)
+    known = [k for k in units if k != "n"]
+    kwargs = {}
+    for key, value in section.items():
+        if key == "type":
+            continue
+        if key not in known:
+            raise ConfigError(f"{where}.{key}: unknown parameter of {kind}{_suggest(key, known)}; expected one of {', '.join(known)}")
+        unit = weight_unit if units[key] == "weight" else units[key]
+        kwargs[key] = _in_unit(f"{where}.{key}", value, unit)
+    try:
+        return cls(**kwargs)
+    except (TypeError, ValueError) as exc:
+        raise ConfigError(f"{where} ({kind}): {exc}") from None
 
 
 def _network_inputs(sections, own: dict, populations) -> dict:

@@ -145,10 +145,14 @@ def check_rule(rule, n_pre: int, n_post: int, where: str) -> None:
     post = jax.eval_shape(lambda: rule.init_post(n_post, dtype))
     w = jax.ShapeDtypeStruct((3, 2), dtype)
     sel = lambda tree: jax.tree.map(lambda a: jax.ShapeDtypeStruct((3, 2) + a.shape[1:], a.dtype), tree)  # noqa: E731
-    for hook in ("on_pre", "on_post"):
-        out = jax.eval_shape(getattr(rule, hook), w, sel(pre), sel(post))
+    hooks = {"on_pre": rule.on_pre, "on_post": rule.on_post, "on_step": lambda w, a, b: rule.on_step(w, a, b, 0.1)}
+    for hook, fn in hooks.items():
+        try:
+            out = jax.eval_shape(fn, w, sel(pre), sel(post))
+        except Exception as exc:  # e.g. a rate rule (Hebbian) on spiking neurons: no neuron variables to read
+            raise ValueError(
+                f"{where}: {name}.{hook} cannot run on a spiking projection's neuron variables "
+                f"({type(exc).__name__}: {str(exc).splitlines()[0] if str(exc) else ''}); rules on rates belong on a rate network"
+            ) from None
         if out is not None and out.shape != w.shape:
             raise ValueError(f"{where}: {name}.{hook} must return one weight per synapse (shape {w.shape}), got shape {out.shape}")
-    out = jax.eval_shape(lambda w, a, b: rule.on_step(w, a, b, 0.1), w, sel(pre), sel(post))
-    if out is not None and out.shape != w.shape:
-        raise ValueError(f"{where}: {name}.on_step must return one weight per synapse (shape {w.shape}), got shape {out.shape}")
