@@ -191,12 +191,12 @@ def test_network_replace_changes_populations_and_rules_under_vmap():
     net = nd.Network({"E": E}, [nd.Projection("E", "E", nd.connectivity.fixed_probability(0.3), weight=10.0, plasticity=rule)], seed=1)
 
     def rate(I_e):
-        model = net.replace(populations={"E": E.replace(neuron=E.neuron.replace(I_e=I_e))})
+        model = net.replace(populations={"E": E.replace(I_e=I_e)})
         return nd.simulate(model, 100.0, DT, progress=False).spike_counts["E"].sum()
 
     counts = jax.vmap(rate)(jnp.array([300.0, 450.0, 600.0]))
     assert counts[0] == 0 and 0 < counts[1] < counts[2]
-    assert int(counts[2]) == int(nd.simulate(net.replace(populations={"E": E.replace(neuron=E.neuron.replace(I_e=600.0))}),
+    assert int(counts[2]) == int(nd.simulate(net.replace(populations={"E": E.replace(I_e=600.0)}),
                                              100.0, DT, progress=False).spike_counts["E"].sum())
     faster = net.replace(plasticity={"E->E": rule.replace(A_pre=1.0)})
     assert faster.rules[0].A_pre == 1.0 and faster.synapses[0].indices is net.synapses[0].indices  # nothing rebuilt

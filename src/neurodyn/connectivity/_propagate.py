@@ -102,7 +102,7 @@ def next_spiking(spikes, after, k: int, remaining):
     return rows, rows[-1]
 
 
-def _event_passes(syn: Synapses, spikes, dtype, efficacy=None, on_pre=None):
+def _event_passes(syn: Synapses, spikes, dtype, efficacy=None, on_pre=None, chunk=None):
     """One projection's pure-JAX event path as passes: ``(carry, one_pass, n_passes)``.
 
     ``one_pass(c, (temp, after, weights))`` adds the synapses of the next ``chunk``
@@ -118,7 +118,7 @@ def _event_passes(syn: Synapses, spikes, dtype, efficacy=None, on_pre=None):
     none = jnp.int32(-1)
     if syn.max_degree == 0:
         return (temp, none, syn.weights), lambda c, carry: carry, jnp.int32(0)
-    chunk = spikes_per_pass(syn)
+    chunk = spikes_per_pass(syn) if chunk is None else chunk
     count = jnp.sum(spikes, dtype=jnp.int32)
     indptr = jnp.concatenate([syn.indptr, syn.indptr[-1:]])  # padding row n_pre has no synapses
     lanes = jnp.arange(syn.max_degree, dtype=jnp.int32)
@@ -158,7 +158,15 @@ def event_contributions(projections, dtype) -> list:
     """
     if not projections:
         return []
-    carries, passes, counts = zip(*[_event_passes(*p[:2], dtype, *p[2:]) for p in projections])
+    # one pass size per presynaptic population: their first passes find the same spiking
+    # neurons, and XLA computes that once
+    chunk = {}
+    for syn, spikes, *_ in projections:
+        chunk[id(spikes)] = min(chunk.get(id(spikes), syn.n_pre), spikes_per_pass(syn))
+    carries, passes, counts = zip(*[
+        _event_passes(syn, spikes, dtype, *(list(extra) + [None, None])[:2], chunk=chunk[id(spikes)])
+        for syn, spikes, *extra in projections
+    ])
 
     def body(c, cs):
         return tuple(one_pass(c, carry) for one_pass, carry in zip(passes, cs))

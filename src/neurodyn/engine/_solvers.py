@@ -55,10 +55,11 @@ class RK4(AbstractSolver):
 
 
 def _phi1(z):
-    r""":math:`(e^z - 1)/z`, continuous at 0."""
-    small = jnp.abs(z) < 1e-6
-    z_safe = jnp.where(small, 1.0, z)
-    return jnp.where(small, 1.0 + z / 2, jnp.expm1(z_safe) / z_safe)
+    r""":math:`(e^z - 1)/z`, continuous at 0: ``z`` is moved away from 0 by 1e-30 (which
+    changes no float32 ``|z| > 1e-23``; ``expm1`` is accurate for small ``z``). No select:
+    on XLA CPU a ``where`` here keeps ``expm1`` from vectorising (1.5x the LIF step)."""
+    z = z + jnp.copysign(jnp.asarray(1e-30, z.dtype), z)
+    return jnp.expm1(z) / z
 
 
 class ExponentialEuler(AbstractSolver):
