@@ -389,10 +389,14 @@ def main():
     parser.add_argument("--no-brian2", action="store_true")
     parser.add_argument("--brian2-runtime", action="store_true", help="also Brian2's runtime mode (Cython; slow at large N)")
     parser.add_argument("--no-brainpy", action="store_true")
+    parser.add_argument("--pure-jax", action="store_true",
+                        help="neurodyn without its C++ kernels (NEURODYN_NO_KERNEL=1: the path used without a compiler and on GPUs)")
     parser.add_argument("--brainpy-python", default=sys.executable,
                         help="Python interpreter that has brainpy and numba installed (default: this one)")
     parser.add_argument("--brainpy-worker", type=int, help=argparse.SUPPRESS)
     args = parser.parse_args()
+    if args.pure_jax:
+        os.environ["NEURODYN_NO_KERNEL"] = "1"  # read once, when neurodyn first asks for a kernel
     if args.brainpy_worker is not None:
         return brainpy_worker(args.brainpy_worker)
     if args.repeats < 1:
