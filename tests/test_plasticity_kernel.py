@@ -138,3 +138,17 @@ def test_kernel_under_vmap_matches_one_run_at_a_time():
     assert not np.array_equal(one_by_one[0], one_by_one[1])
     for w, ref in zip(together, one_by_one):
         np.testing.assert_array_equal(np.asarray(w), ref)
+
+
+def test_replaced_rules_stay_on_their_path():
+    """``Network.replace`` keeps each projection's path: another STDP with scalar parameters
+    runs in the kernel (equal to the pure-JAX path); per-neuron ones need a new Network."""
+    stronger = _rule().replace(A_pre=2.0)
+    a, b = (_run(_recurrent(_rule(), p).replace(plasticity={"E->E": stronger}), duration=100.0) for p in ("auto", "jax"))
+    _assert_same(a, b)
+    assert not np.array_equal(np.asarray(a.final_state.plastic["E->E"].w),
+                              np.asarray(_run(_recurrent(_rule(), "auto"), duration=100.0).final_state.plastic["E->E"].w))
+    per_neuron = _rule().replace(tau_pre=np.full(80, 17.0))
+    with pytest.raises(ValueError, match=r"plasticity\['E->E'\]: the C\+\+ kernel runs this projection's STDP, which takes scalar"):
+        _recurrent(_rule(), "auto").replace(plasticity={"E->E": per_neuron})
+    _recurrent(_rule(), "jax").replace(plasticity={"E->E": per_neuron})  # the pure-JAX path takes them

@@ -455,6 +455,9 @@ class Network(AbstractMap):
                     f"plasticity[{proj!r}]: must be a {type(old).__name__ if old is not None else 'None (frozen projection)'} "
                     f"like the projection's rule, got {type(rule).__name__}; build a new Network to change the kind of plasticity"
                 )
+            if self.synapses[j].mode == "kernel" and old.changes_weights and not in_kernel(rule):
+                raise ValueError(f"plasticity[{proj!r}]: the C++ kernel runs this projection's STDP, which takes scalar "
+                                 "parameters; build a new Network (or use propagation='jax') for per-neuron ones")
             new = eqx.tree_at(lambda n, j=j: n.rules[j], new, rule)
         return new
 
