@@ -121,15 +121,17 @@ def test_chained_plastic_runs_equal_one_run(propagation):
 
 
 def test_plastic_projections_take_one_pass_per_spike_on_every_path():
-    """A plastic projection delivers and applies on_pre in one pure-JAX pass, whatever the
-    network's propagation; frozen projections keep the kernel."""
+    """A plastic projection delivers and applies on_pre in one pass: STDP in the C++ kernel
+    where it is available (``tests/test_plasticity_kernel.py``), else pure JAX; the same
+    weights either way."""
     rule = nd.plasticity.STDP(A_pre=0.5, A_post=-0.55, w_max=50.0)
     out = []
     for propagation in ("auto", "jax"):
         E = WithSynapses(nd.neurons.LIF(n=50), {"exc": ExpCurrent(tau=5.0)})
         net = nd.Network({"E": E}, [nd.Projection("E", "E", nd.connectivity.fixed_probability(0.3), weight=10.0, plasticity=rule)],
                          seed=2, propagation=propagation)
-        assert net.propagation == ("jax",)
+        kernel = propagation == "auto" and jax.default_backend() == "cpu" and nd.connectivity.kernel_available()
+        assert net.propagation == (("kernel",) if kernel else ("jax",))
         res = nd.simulate(net, 150.0, DT, inputs={"E": nd.inputs.poisson(8000.0, 60.0)}, key=jax.random.key(0), progress=False)
         out.append(np.asarray(res.final_state.plastic["E->E"].w))
     np.testing.assert_array_equal(out[0], out[1])

@@ -19,7 +19,8 @@ used; :func:`unavailable_reason` says why); a library without a matching record 
 compiled again.
 
 Kernels (:data:`KERNELS`): ``propagate`` (event-driven synaptic propagation, used by
-:mod:`neurodyn.connectivity`; its JAX fallback gives identical results) and ``random``
+:mod:`neurodyn.connectivity`, and additive STDP on plastic projections,
+:mod:`neurodyn.network._plastic`; their JAX fallbacks give identical results) and ``random``
 (the engine's Gaussian noise and uniforms, :mod:`neurodyn.engine._random`, whose pure-JAX
 fallback gives the same bits); ``population`` (one fused step of LIF neurons with exponential synapses,
 :mod:`neurodyn.connectivity._fused`; falls back to the generic solver path).

@@ -207,13 +207,16 @@ def propagate(syn: Synapses, spikes, buffer, step, contribution=None):
     return buffer.at[rows].add(temp)
 
 
-def propagate_together(spikes, projections, step) -> list:
+def propagate_together(spikes, projections, step, stdp=None) -> list:
     """The C++ kernel path of several projections from one population in one call (one
     scan of the spikes): ``projections`` are ``(synapses, buffer (D, n_post))`` with
-    distinct buffers; returns the updated buffers."""
-    flat = _ffi.propagate(spikes, [
+    distinct buffers; returns the updated buffers. ``stdp``: see ``_ffi.propagate``
+    (then returns ``(buffers, states)``)."""
+    out = _ffi.propagate(spikes, [
         (syn.indptr, syn.indices, syn.weights, syn.delays, buf.reshape(-1),
          ((step + 1) % buf.shape[0]).astype(jnp.int32), syn.n_post, syn.delay)
         for syn, buf in projections
-    ])
-    return [f.reshape(buf.shape) for f, (_, buf) in zip(flat, projections)]
+    ], stdp)
+    flat, states = out if stdp is not None else (out, None)
+    buffers = [f.reshape(buf.shape) for f, (_, buf) in zip(flat, projections)]
+    return buffers if stdp is None else (buffers, states)

@@ -315,7 +315,8 @@ class StreamError(ValueError):
 def _numerics(model, drive, solver, key, dt) -> str:
     """What a run's numbers depend on besides its arguments: the noise stream and backend,
     and whether a population takes the fused C++ step (``_native/population.cc``, equal to
-    the generic step only to float32 rounding), as found in one traced step."""
+    the generic step only to float32 rounding), as found in one traced step. (STDP in the
+    propagation kernel is not recorded: it equals the pure-JAX path bit for bit.)"""
     state, in_state = jax.eval_shape(model.init_state, key), jax.eval_shape(drive.init_state, key)
     carry = _Carry(state, in_state, jax.ShapeDtypeStruct((), jnp.int32), {})
     plan = _Plan(dt, 1, 1, 1, (), (), (), (), False)

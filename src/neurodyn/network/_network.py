@@ -36,7 +36,8 @@ from ..connectivity._builders import Connectivity, Distribution
 from ..connectivity._propagate import Synapses, event_contributions, make_synapses, propagate, propagate_together
 from ..engine._model import SINGLE, AbstractDynamics, AbstractMap, generic_advance
 from ..engine._solvers import AbstractSolver
-from ._plastic import after_propagation, before_propagation, build_index, check_rule, has_efficacy, pre_update
+from ._plastic import PlasticState, after_propagation, before_propagation, build_index, check_rule, has_efficacy, in_kernel, kernel_stdp
+from ._plastic import pre_update
 from ._plastic import init_state as init_plastic
 
 
@@ -142,7 +143,11 @@ def _choose_mode(propagation, n_pre, n_post, rows, rule=None, where=""):
     if rule is not None:  # plastic: event-driven only (the weights are per synapse, in the state)
         if propagation == "dense":
             raise ValueError(f"{where}: plasticity needs event-driven propagation ('auto', 'event' or 'jax'), got propagation='dense'")
-        if rule.changes_weights or has_efficacy(rule) or propagation == "jax" or not (jax.default_backend() == "cpu" and _ffi.available()):
+        if propagation == "jax" or not (jax.default_backend() == "cpu" and _ffi.available()):
+            return "jax"
+        if in_kernel(rule):
+            return "kernel"  # STDP: the kernel delivers and applies on_pre and on_post
+        if rule.changes_weights or has_efficacy(rule):
             return "jax"  # one pure-JAX pass delivers, scales (STP) and updates (on_pre) the synapses of each spike
         return "kernel"
     if propagation in ("dense", "jax"):
@@ -312,12 +317,17 @@ class Network(AbstractMap):
                 new, fired = generic_advance(pop.model, pops[name], t, dt, drive_pop, k, solver)
                 stepped = new, fired.get(SINGLE, jnp.zeros((pop.n,), bool))
             pops[name], spikes[name] = stepped
-        # 2. plastic projections: presynaptic variables and this step's efficacy (STP), weights from the state
-        synapses, plastic, efficacy = list(self.synapses), dict(state.plastic), {}
+        # 2. plastic projections: presynaptic variables and this step's efficacy (STP), weights from the state;
+        #    STDP on the kernel path: the kernel's (traces, delivery, on_pre, on_post in one call)
+        synapses, plastic, efficacy, stdp = list(self.synapses), dict(state.plastic), {}, {}
         for j, rule in enumerate(self.rules):
             if rule is not None:
                 name = self.names[j]
-                plastic[name], efficacy[j] = before_propagation(rule, plastic[name], spikes[self.routes[j][0]], dt)
+                pre, post, _ = self.routes[j]
+                if synapses[j].mode == "kernel" and in_kernel(rule):
+                    stdp[j] = kernel_stdp(rule, plastic[name], self.indexes[j], spikes[post], dt)
+                else:
+                    plastic[name], efficacy[j] = before_propagation(rule, plastic[name], spikes[pre], dt, i)
                 if plastic[name].w is not None:
                     synapses[j] = eqx.tree_at(lambda s: s.weights, synapses[j], plastic[name].w)
         # 3. this step's spikes: delay-free projections deliver now, delayed ones are scheduled;
@@ -334,14 +344,21 @@ class Network(AbstractMap):
             pre = self.routes[group[0]][0]
             current = [self._target(pops, buffers, j) for j in group]
             if synapses[group[0]].mode == "kernel":  # the group's projections in one call
-                updated = propagate_together(spikes[pre], [(synapses[j], x) for j, x in zip(group, current)], i)
+                together = [(synapses[j], x) for j, x in zip(group, current)]
+                if any(j in stdp for j in group):
+                    updated, states = propagate_together(spikes[pre], together, i, [stdp.get(j) for j in group])
+                    for j, new in zip(group, states):
+                        if new is not None:
+                            plastic[self.names[j]] = PlasticState(*new)
+                else:
+                    updated = propagate_together(spikes[pre], together, i)
             else:
                 updated = [propagate(synapses[group[0]], spikes[pre], current[0], i, sums.get(group[0]))]
             for j, x in zip(group, updated):
                 self._store(pops, buffers, j, x)
-        # 4. weight changes: on_pre, postsynaptic variables, on_post, on_step
+        # 4. weight changes: postsynaptic variables, on_post, on_step (done by the kernel for its STDP)
         for j, rule in enumerate(self.rules):
-            if rule is not None:
+            if rule is not None and j not in stdp:
                 pre, post, _ = self.routes[j]
                 name = self.names[j]
                 plastic[name] = after_propagation(rule, plastic[name], synapses[j], self.indexes[j], spikes[post], i, dt)
@@ -438,6 +455,9 @@ class Network(AbstractMap):
                     f"plasticity[{proj!r}]: must be a {type(old).__name__ if old is not None else 'None (frozen projection)'} "
                     f"like the projection's rule, got {type(rule).__name__}; build a new Network to change the kind of plasticity"
                 )
+            if self.synapses[j].mode == "kernel" and old.changes_weights and not in_kernel(rule):
+                raise ValueError(f"plasticity[{proj!r}]: the C++ kernel runs this projection's STDP, which takes scalar "
+                                 "parameters; build a new Network (or use propagation='jax') for per-neuron ones")
             new = eqx.tree_at(lambda n, j=j: n.rules[j], new, rule)
         return new
 

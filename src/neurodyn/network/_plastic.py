@@ -6,6 +6,13 @@ A projection with a rule (``Projection(..., plasticity=rule)``) keeps its per-sy
 The rule's event hooks touch only the synapses of the neurons that spiked: the rows of the
 sparse structure for presynaptic spikes, and a post-to-pre index (``post_indptr``,
 ``post_order``: synapse ids grouped by target neuron) for postsynaptic spikes.
+
+Additive pair STDP (``neurodyn.plasticity.STDP`` itself, not a subclass) runs on CPU in
+the C++ propagation kernel (``_native/propagate.cc``): the traces' decay and increments,
+delivery, ``on_pre`` and ``on_post`` in one call, in place (a few small XLA operations
+per step cost more than the kernel's work). It gives the pure-JAX path's weights, traces
+and spikes bit for bit (``tests/test_plasticity_kernel.py``); every other rule, and
+``propagation="jax"``, uses the pure-JAX passes.
 """
 
 from __future__ import annotations
@@ -24,6 +31,7 @@ class PlasticIndex(eqx.Module):
     pre_of: jax.Array  # int32 (nnz,) presynaptic neuron of each synapse
     post_indptr: jax.Array  # int32 (n_post + 1,)
     post_order: jax.Array  # int32 (nnz,) synapse ids, grouped by target neuron
+    post_pre: jax.Array  # int32 (nnz,) their presynaptic neurons (pre_of[post_order]; the kernel reads them in order)
     max_in_degree: int = eqx.field(static=True)
 
 
@@ -38,7 +46,8 @@ def build_index(csr) -> PlasticIndex:
     order = np.argsort(csr.indices, kind="stable").astype(np.int32)
     counts = np.bincount(csr.indices, minlength=csr.n_post)
     indptr = np.concatenate([[0], np.cumsum(counts)]).astype(np.int32)
-    return PlasticIndex(jnp.asarray(rows), jnp.asarray(indptr), jnp.asarray(order), int(counts.max(initial=0)))
+    return PlasticIndex(jnp.asarray(rows), jnp.asarray(indptr), jnp.asarray(order), jnp.asarray(rows[order]),
+                        int(counts.max(initial=0)))
 
 
 def init_state(rule: AbstractRule, weights, nnz, n_pre, n_post, dtype) -> PlasticState:
@@ -46,11 +55,31 @@ def init_state(rule: AbstractRule, weights, nnz, n_pre, n_post, dtype) -> Plasti
     return PlasticState(w, rule.init_pre(n_pre, dtype), rule.init_post(n_post, dtype))
 
 
-def before_propagation(rule, ps: PlasticState, spiked_pre, dt):
+def before_propagation(rule, ps: PlasticState, spiked_pre, dt, step):
     """Advance both sides' variables over the step and apply this step's presynaptic spikes;
     returns the state and the efficacy per presynaptic neuron (or None)."""
-    pre, efficacy = rule.pre_spike(rule.advance_pre(ps.pre, dt), spiked_pre)
-    return PlasticState(ps.w, pre, rule.advance_post(ps.post, dt)), efficacy
+    zero = step >> 31  # the step counter is never negative
+    pre, post = (jax.tree.map(lambda a: _materialised(a, zero), x) for x in (rule.advance_pre(ps.pre, dt), rule.advance_post(ps.post, dt)))
+    pre, efficacy = rule.pre_spike(pre, spiked_pre)
+    return PlasticState(ps.w, pre, post), efficacy
+
+
+@jax.custom_jvp
+def _materialised(a, zero):
+    """``a`` itself, as stored: XLA CPU fuses a variable's decay (``a * decay``) into what
+    reads it and contracts ``a * decay + x`` into one fused multiply-add (``+ A`` at a
+    spike, ``w + a`` in a weight update) in some fusions but not others, while the kernel
+    rounds the product first. An integer xor with a value XLA cannot prove zero keeps the
+    product rounded (an optimization barrier does not: XLA removes it before fusing)."""
+    if not jnp.issubdtype(a.dtype, jnp.floating):
+        return a
+    bits = jnp.dtype(f"int{8 * a.dtype.itemsize}")
+    return jax.lax.bitcast_convert_type(jax.lax.bitcast_convert_type(a, bits) ^ zero.astype(bits), a.dtype)
+
+
+@_materialised.defjvp
+def _materialised_jvp(primals, tangents):
+    return _materialised(*primals), tangents[0]
 
 
 def _gather(tree, idx):
@@ -67,6 +96,25 @@ def pre_update(rule, ps: PlasticState, syn):
         return rule.clip(rule.on_pre(w_sel, _gather(ps.pre, rows[:, None]), _gather(ps.post, syn.indices[sid])))
 
     return update
+
+
+def in_kernel(rule) -> bool:
+    """Whether the C++ propagation kernel can run the rule: exactly ``STDP`` (a subclass may
+    override its hooks) with scalar parameters."""
+    from ..plasticity._stdp import STDP
+
+    if type(rule) is not STDP:
+        return False
+    return all(x is None or jnp.ndim(x) == 0 for x in (rule.tau_pre, rule.tau_post, rule.A_pre, rule.A_post, rule.w_min, rule.w_max))
+
+
+def kernel_stdp(rule, ps: PlasticState, index: PlasticIndex, spiked_post, dt):
+    """What the kernel needs of an ``STDP`` projection (``_ffi.propagate``'s ``stdp`` part).
+    The decays are the rule's own ``advance_*`` of a trace of 1 (exact)."""
+    one = jnp.ones((1,), ps.w.dtype)
+    decays = (rule.advance_pre(one, dt)[0], rule.advance_post(one, dt)[0])
+    return (ps.pre, ps.post, spiked_post, index.post_indptr, index.post_order, index.post_pre, *rule.bounds, *decays,
+            rule.A_pre, rule.A_post)
 
 
 def after_propagation(rule, ps: PlasticState, syn, index: PlasticIndex, spiked_post, step, dt):
