@@ -34,7 +34,9 @@ class SpikeGenerator(AbstractDynamics):
     Example::
 
         src = nd.neurons.SpikeGenerator(2, times=[10.0, 12.5, 30.0], indices=[0, 1, 0])
-        net = nd.Network({"In": src, "E": E}, [nd.Projection("In", "E", nd.connectivity.all_to_all(), weight=1.0)])
+        E = nd.neurons.LIF(n=5, parts=(nd.synapses.CurrentSynapse(nd.synapses.Exponential(5.0), name="exc"),))
+        net = nd.Network({"In": src, "E": E}, [nd.Projection("In", "E", nd.connectivity.all_to_all(), weight=100.0)])
+        res = nd.simulate(net, 50.0, 0.1, record=["spikes", "E.V_m"])
     """
 
     n: int = eqx.field(static=True, converter=as_int)
@@ -95,7 +97,9 @@ class PoissonSource(AbstractDynamics):
     Example::
 
         src = nd.neurons.PoissonSource(1000, rate=15.0)
-        net = nd.Network({"In": src, "E": E}, [nd.Projection("In", "E", nd.connectivity.all_to_all(), weight=0.5)])
+        E = nd.neurons.LIF(n=10, parts=(nd.synapses.CurrentSynapse(nd.synapses.Exponential(5.0), name="exc"),))
+        net = nd.Network({"In": src, "E": E}, [nd.Projection("In", "E", nd.connectivity.fixed_probability(0.1), weight=30.0)])
+        res = nd.simulate(net, 200.0, 0.1)
     """
 
     n: int = eqx.field(static=True, converter=as_int)
