@@ -6,6 +6,7 @@ recursion (Tsodyks, Pawelzik & Markram 1998, Neural Comput 10:821; Markram, Wang
 Tsodyks 1998, PNAS 95:5323); Brian2's ``Synapses`` with the same STDP equations.
 """
 
+import equinox as eqx
 import jax
 import jax.numpy as jnp
 import numpy as np
@@ -208,3 +209,55 @@ def test_network_replace_changes_populations_and_rules_under_vmap():
         net.replace(plasticity={"E->E": nd.plasticity.TsodyksMarkram()})
     with pytest.raises(ValueError, match="unknown projection 'E->I'"):
         net.replace(plasticity={"E->I": rule})
+
+
+class _Eligible(eqx.Module):
+    w: jax.Array
+    e: jax.Array  # per-synapse eligibility: +1 per presynaptic spike, decaying with tau_e
+
+
+class EligibilityRule(nd.plasticity.AbstractRule):
+    """A per-synapse state beyond the weight: eligibility traces (the shape of a
+    reward-modulated rule), weights unchanged."""
+
+    tau_e: float = 50.0
+
+    def init_synapses(self, w):
+        return _Eligible(w, jnp.zeros_like(w))
+
+    def weight(self, s):
+        return s.w
+
+    def on_pre(self, s, pre, post):
+        return _Eligible(s.w, s.e + 1.0)
+
+    def on_step(self, s, pre, post, dt):
+        return _Eligible(s.w, s.e * jnp.exp(-dt / self.tau_e))
+
+    def clip(self, s):
+        return s
+
+
+def test_per_synapse_state_beyond_the_weight(x64):
+    times = {0: [5.0, 20.0, 21.0], 1: [40.0], 2: []}
+    flat = sorted((t, i) for i, ts in times.items() for t in ts)
+    src = nd.neurons.SpikeGenerator(3, times=[t for t, _ in flat], indices=[i for _, i in flat])
+    post = WithSynapses(nd.neurons.LIF(n=2, V_th=1e6), {"exc": ExpCurrent(tau=1e9)})
+    rule = EligibilityRule()
+    net = nd.Network({"In": src, "E": post}, [nd.Projection("In", "E", all_to_all(), weight=1.5, plasticity=rule)])
+    T = 60.0
+    res = nd.simulate(net, T, DT, record=["In->E.e", "In->E.w", "E.exc"], progress=False)
+    pre, post_idx, w = res.weights["In->E"]
+    np.testing.assert_array_equal(w, 1.5)  # delivered and kept
+    e = np.asarray(res.final_state.plastic["In->E"].w.e)
+    for k, i in enumerate(pre):  # each spike adds 1 at its time (after that step's decay), then decays to T
+        expected = sum(np.exp(-(T - t) / rule.tau_e) for t in times[int(i)])
+        assert e[k] == pytest.approx(expected, rel=1e-9), (k, i)
+    assert res.traces["In->E.e"].shape == (600, 6)
+    np.testing.assert_allclose(res.traces["E.exc"][-1], 1.5 * 4)  # four input spikes, weight 1.5, no decay
+    with pytest.raises(ValueError, match="must return the per-synapse state it was given"):
+        class Broken(EligibilityRule):
+            def on_pre(self, s, pre, post):
+                return s.w
+
+        nd.Network({"In": src, "E": post}, [nd.Projection("In", "E", all_to_all(), weight=1.5, plasticity=Broken())])

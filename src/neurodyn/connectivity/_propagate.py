@@ -102,7 +102,7 @@ def next_spiking(spikes, after, k: int, remaining):
     return rows, rows[-1]
 
 
-def _event_passes(syn: Synapses, spikes, dtype, efficacy=None, on_pre=None, chunk=None):
+def _event_passes(syn: Synapses, spikes, dtype, efficacy=None, on_pre=None, weight_of=None, chunk=None):
     """One projection's pure-JAX event path as passes: ``(carry, one_pass, n_passes)``.
 
     ``one_pass(c, (temp, after, weights))`` adds the synapses of the next ``chunk``
@@ -111,7 +111,8 @@ def _event_passes(syn: Synapses, spikes, dtype, efficacy=None, on_pre=None, chun
     count add nothing, and can run in a loop shared with other projections.
     ``on_pre(w, synapse ids, rows)`` (plasticity): the new weights of the synapses just
     delivered (with their old weights); read and written in the same pass, so the weights
-    are never copied.
+    are never copied. With plasticity ``syn.weights`` may be a per-synapse state (a PyTree
+    of ``(nnz,)`` arrays) whose ``weight_of`` is delivered.
     """
     size = syn.n_rows * syn.n_post
     temp = jnp.zeros((size,), dtype)
@@ -122,7 +123,7 @@ def _event_passes(syn: Synapses, spikes, dtype, efficacy=None, on_pre=None, chun
     count = jnp.sum(spikes, dtype=jnp.int32)
     indptr = jnp.concatenate([syn.indptr, syn.indptr[-1:]])  # padding row n_pre has no synapses
     lanes = jnp.arange(syn.max_degree, dtype=jnp.int32)
-    homogeneous_w = syn.weights.ndim == 0
+    homogeneous_w = isinstance(syn.weights, jax.Array) and syn.weights.ndim == 0
 
     def one_pass(c, carry):
         temp, after, weights = carry
@@ -135,11 +136,13 @@ def _event_passes(syn: Synapses, spikes, dtype, efficacy=None, on_pre=None, chun
         if syn.delays is not None:
             target = target + syn.delays[pos] * syn.n_post
         target = jnp.where(valid, target, size)  # out of range: dropped
-        w_old = jnp.broadcast_to(weights, pos.shape) if homogeneous_w else weights[pos]
-        w = w_old if efficacy is None else w_old * efficacy[jnp.minimum(pre, syn.n_pre - 1)][:, None]
+        old = jnp.broadcast_to(weights, pos.shape) if homogeneous_w else jax.tree.map(lambda a: a[pos], weights)
+        w = old if weight_of is None else weight_of(old)
+        w = w if efficacy is None else w * efficacy[jnp.minimum(pre, syn.n_pre - 1)][:, None]
         temp = temp.at[target.ravel()].add(w.astype(dtype).ravel(), mode="drop")
         if on_pre is not None:
-            weights = weights.at[jnp.where(valid, pos, syn.nnz)].set(on_pre(w_old, pos, pre).astype(weights.dtype), mode="drop")
+            slot = jnp.where(valid, pos, syn.nnz)
+            weights = jax.tree.map(lambda a, b: a.at[slot].set(b.astype(a.dtype), mode="drop"), weights, on_pre(old, pos, pre))
         return temp, after, weights
 
     return one_pass(0, (temp, none, syn.weights)), one_pass, (count + chunk - 1) // chunk
@@ -148,7 +151,7 @@ def _event_passes(syn: Synapses, spikes, dtype, efficacy=None, on_pre=None, chun
 def event_contributions(projections, dtype) -> list:
     """Per-step contributions ``(n_rows * n_post,)`` of several projections, pure JAX,
     event-driven (cost ~ spikes x max out-degree + O(N)). ``projections``: (synapses,
-    spikes) or (synapses, spikes, efficacy per presynaptic neuron, on_pre); returns
+    spikes) or (synapses, spikes, efficacy per presynaptic neuron, on_pre, weight_of); returns
     ``(contribution, weights)`` per projection (weights changed by ``on_pre``).
 
     The spiking neurons are taken ``spikes_per_pass`` at a time (``next_spiking``); each
@@ -164,7 +167,7 @@ def event_contributions(projections, dtype) -> list:
     for syn, spikes, *_ in projections:
         chunk[id(spikes)] = min(chunk.get(id(spikes), syn.n_pre), spikes_per_pass(syn))
     carries, passes, counts = zip(*[
-        _event_passes(syn, spikes, dtype, *(list(extra) + [None, None])[:2], chunk=chunk[id(spikes)])
+        _event_passes(syn, spikes, dtype, *(list(extra) + [None, None, None])[:3], chunk=chunk[id(spikes)])
         for syn, spikes, *extra in projections
     ])
 

@@ -327,14 +327,16 @@ class Network(AbstractMap):
                 if synapses[j].mode == "kernel" and in_kernel(rule):
                     stdp[j] = kernel_stdp(rule, plastic[name], self.indexes[j], spikes[post], dt)
                 else:
-                    plastic[name], efficacy[j] = before_propagation(rule, plastic[name], spikes[pre], dt, i)
+                    plastic[name], efficacy[j] = before_propagation(rule, plastic[name], synapses[j], self.indexes[j], spikes[pre], dt, i)
                 if plastic[name].w is not None:
                     synapses[j] = eqx.tree_at(lambda s: s.weights, synapses[j], plastic[name].w)
         # 3. this step's spikes: delay-free projections deliver now, delayed ones are scheduled;
         #    the pure-JAX pass of a plastic projection applies on_pre to the synapses it delivers
         on_jax = [j for j, syn in enumerate(synapses) if syn.mode == "jax"]  # their passes share one loop
         on_pre = {j: pre_update(self.rules[j], plastic[self.names[j]], synapses[j]) for j in on_jax if self.rules[j] is not None}
-        passes = event_contributions([(synapses[j], spikes[self.routes[j][0]], efficacy.get(j), on_pre.get(j)) for j in on_jax],
+        weight_of = {j: self.rules[j].weight for j in on_jax if self.rules[j] is not None}
+        passes = event_contributions([(synapses[j], spikes[self.routes[j][0]], efficacy.get(j), on_pre.get(j), weight_of.get(j))
+                                      for j in on_jax],
                                      jnp.result_type(float))
         sums = {j: temp for j, (temp, _) in zip(on_jax, passes)}
         for j, (_, weights) in zip(on_jax, passes):
@@ -361,7 +363,7 @@ class Network(AbstractMap):
             if rule is not None and j not in stdp:
                 pre, post, _ = self.routes[j]
                 name = self.names[j]
-                plastic[name] = after_propagation(rule, plastic[name], synapses[j], self.indexes[j], spikes[post], i, dt)
+                plastic[name] = after_propagation(rule, plastic[name], self.indexes[j], spikes[post])
         # 5. the delayed events due now
         for post, target, D in self.buffers:
             name = f"{post}.{target}"
@@ -391,7 +393,7 @@ class Network(AbstractMap):
     def read(self, state, name: str):
         pop, _, var = name.partition(".")
         if pop in state.plastic and var:
-            return read_plastic(state.plastic[pop], var, pop)
+            return read_plastic(self.rules[self.names.index(pop)], state.plastic[pop], var, pop)
         if pop not in self.populations or not var:
             plastic = f"; plastic projections: '<projection>.w' with projection one of {', '.join(state.plastic)}" if state.plastic else ""
             raise ValueError(
@@ -415,7 +417,7 @@ class Network(AbstractMap):
             raise ValueError(f"projection {projection!r} uses dense propagation: read its matrix from net.synapses[{j}].dense")
         w = syn.weights
         if state is not None and projection in state.plastic and state.plastic[projection].w is not None:
-            w = state.plastic[projection].w
+            w = self.rules[j].weight(state.plastic[projection].w)
         index = self.indexes[j]
         if index is not None:
             pre = index.pre_of
@@ -498,12 +500,15 @@ def _projection_names(projections, populations) -> list:
     return names
 
 
-def read_plastic(ps, var: str, name: str):
-    """A plastic projection's recordable variables: ``w`` and the rule's neuron variables
-    (``pre``/``post`` for plain arrays, else their field names, e.g. ``u``, ``x``)."""
+def read_plastic(rule, ps, var: str, name: str):
+    """A plastic projection's recordable variables: ``w`` (what a spike delivers), the
+    fields of a per-synapse state module, and the rule's neuron variables (``pre``/``post``
+    for plain arrays, else their field names, e.g. ``u``, ``x``)."""
     options = {}
     if ps.w is not None:
-        options["w"] = ps.w
+        options["w"] = rule.weight(ps.w)
+        if isinstance(ps.w, eqx.Module):
+            options.update({k: getattr(ps.w, k) for k in ps.w.__dataclass_fields__ if k != "w"})
     for side in ("pre", "post"):
         tree = getattr(ps, side)
         if isinstance(tree, jax.Array):

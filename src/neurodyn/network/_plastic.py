@@ -36,7 +36,7 @@ class PlasticIndex(eqx.Module):
 
 
 class PlasticState(eqx.Module):
-    w: jax.Array | None  #: per-synapse weights (nnz,), None for a rule that keeps them fixed (STP)
+    w: object  #: per-synapse state: the weights (nnz,) or the rule's module of per-synapse arrays; None for STP
     pre: object  #: the rule's presynaptic variables (per presynaptic neuron)
     post: object  #: the rule's postsynaptic variables (per target neuron)
 
@@ -51,17 +51,24 @@ def build_index(csr) -> PlasticIndex:
 
 
 def init_state(rule: AbstractRule, weights, nnz, n_pre, n_post, dtype) -> PlasticState:
-    w = jnp.broadcast_to(jnp.asarray(weights, dtype), (nnz,)) if rule.changes_weights else None
+    w = rule.init_synapses(jnp.broadcast_to(jnp.asarray(weights, dtype), (nnz,))) if rule.changes_weights else None
     return PlasticState(w, rule.init_pre(n_pre, dtype), rule.init_post(n_post, dtype))
 
 
-def before_propagation(rule, ps: PlasticState, spiked_pre, dt, step):
-    """Advance both sides' variables over the step and apply this step's presynaptic spikes;
-    returns the state and the efficacy per presynaptic neuron (or None)."""
+def before_propagation(rule, ps: PlasticState, syn, index: PlasticIndex, spiked_pre, dt, step):
+    """Advance both sides' variables over the step, ``on_step`` (every ``rule.every`` steps:
+    the clock-driven part, before this step's events, as Brian2 integrates a synapse's
+    equations before its spikes), then this step's presynaptic spikes; returns the state and
+    the efficacy per presynaptic neuron (or None)."""
     zero = step >> 31  # the step counter is never negative
     pre, post = (jax.tree.map(lambda a: _materialised(a, zero), x) for x in (rule.advance_pre(ps.pre, dt), rule.advance_post(ps.post, dt)))
+    w = ps.w
+    if w is not None and _changes(lambda w, a, b: rule.on_step(w, a, b, dt), ps):
+        every = rule.every
+        stepped = lambda w: rule.clip(rule.on_step(w, _gather(pre, index.pre_of), _gather(post, syn.indices), dt * every))  # noqa: E731
+        w = stepped(w) if every == 1 else jax.lax.cond((step + 1) % every == 0, stepped, lambda w: w, w)
     pre, efficacy = rule.pre_spike(pre, spiked_pre)
-    return PlasticState(ps.w, pre, post), efficacy
+    return PlasticState(w, pre, post), efficacy
 
 
 @jax.custom_jvp
@@ -117,9 +124,9 @@ def kernel_stdp(rule, ps: PlasticState, index: PlasticIndex, spiked_post, dt):
             rule.A_pre, rule.A_post)
 
 
-def after_propagation(rule, ps: PlasticState, syn, index: PlasticIndex, spiked_post, step, dt):
+def after_propagation(rule, ps: PlasticState, index: PlasticIndex, spiked_post):
     """This step's postsynaptic spikes and ``on_post`` on the synapses into the neurons that
-    spiked, then ``on_step`` (``on_pre`` ran inside the propagation pass)."""
+    spiked (``on_pre`` ran inside the propagation pass)."""
     w = ps.w
     gather = _gather
     post = rule.post_spike(ps.post, spiked_post)
@@ -128,17 +135,13 @@ def after_propagation(rule, ps: PlasticState, syn, index: PlasticIndex, spiked_p
             return rule.clip(rule.on_post(w_sel, gather(ps.pre, index.pre_of[sid]), gather(post, rows[:, None])))
 
         w = _update_rows(w, spiked_post, index.post_indptr, index.post_order, index.max_in_degree, post_update)
-    if w is not None and _changes(lambda w, a, b: rule.on_step(w, a, b, dt), ps):
-        every = rule.every
-        stepped = lambda w: rule.clip(rule.on_step(w, gather(ps.pre, index.pre_of), gather(post, syn.indices), dt * every))  # noqa: E731
-        w = stepped(w) if every == 1 else jax.lax.cond((step + 1) % every == 0, stepped, lambda w: w, w)
     return PlasticState(w, ps.pre, post)
 
 
 def _changes(hook, ps) -> bool:
     """Whether a hook changes weights (a hook returns None for "no change"); decided at trace time."""
     first = lambda tree: jax.tree.map(lambda a: a[:1], tree)  # noqa: E731
-    return hook(ps.w[:1], first(ps.pre), first(ps.post)) is not None
+    return hook(first(ps.w), first(ps.pre), first(ps.post)) is not None
 
 
 def _update_rows(w, spiked, indptr, order, max_degree, update):
@@ -149,7 +152,7 @@ def _update_rows(w, spiked, indptr, order, max_degree, update):
     n = indptr.shape[0] - 1
     if max_degree == 0 or n == 0:
         return w
-    nnz = w.shape[0]
+    nnz = jax.tree.leaves(w)[0].shape[0]
     chunk = int(max(1, min(n, EVENTS_PER_PASS["cpu" if jax.default_backend() == "cpu" else "accelerator"] // max_degree)))
     count = jnp.sum(spiked, dtype=jnp.int32)
     indptr = jnp.concatenate([indptr, indptr[-1:]])  # padding row n has no synapses
@@ -162,8 +165,9 @@ def _update_rows(w, spiked, indptr, order, max_degree, update):
         valid = lanes[None, :] < (indptr[rows + 1] - start)[:, None]
         pos = jnp.where(valid, start[:, None] + lanes[None, :], 0)
         sid = pos if order is None else order[pos]
-        new = update(w[sid], sid, rows)
-        return w.at[jnp.where(valid, sid, nnz)].set(new.astype(w.dtype), mode="drop"), after
+        slot = jnp.where(valid, sid, nnz)
+        new = update(_gather(w, sid), sid, rows)
+        return jax.tree.map(lambda a, b: a.at[slot].set(b.astype(a.dtype), mode="drop"), w, new), after
 
     carry = one_pass(0, (w, jnp.int32(-1)))
     return jax.lax.fori_loop(1, (count + chunk - 1) // chunk, one_pass, carry)[0]
@@ -191,8 +195,9 @@ def check_rule(rule, n_pre: int, n_post: int, where: str) -> None:
                 )
     pre = jax.eval_shape(lambda: rule.init_pre(n_pre, dtype))
     post = jax.eval_shape(lambda: rule.init_post(n_post, dtype))
-    w = jax.ShapeDtypeStruct((3, 2), dtype)
     sel = lambda tree: jax.tree.map(lambda a: jax.ShapeDtypeStruct((3, 2) + a.shape[1:], a.dtype), tree)  # noqa: E731
+    w = sel(jax.eval_shape(rule.init_synapses, jax.ShapeDtypeStruct((6,), dtype))) if rule.changes_weights else (
+        jax.ShapeDtypeStruct((3, 2), dtype))
     hooks = {"on_pre": rule.on_pre, "on_post": rule.on_post, "on_step": lambda w, a, b: rule.on_step(w, a, b, 0.1)}
     for hook, fn in hooks.items():
         try:
@@ -202,5 +207,6 @@ def check_rule(rule, n_pre: int, n_post: int, where: str) -> None:
                 f"{where}: {name}.{hook} cannot run on a spiking projection's neuron variables "
                 f"({type(exc).__name__}: {str(exc).splitlines()[0] if str(exc) else ''}); rules on rates belong on a rate network"
             ) from None
-        if out is not None and out.shape != w.shape:
-            raise ValueError(f"{where}: {name}.{hook} must return one weight per synapse (shape {w.shape}), got shape {out.shape}")
+        if out is not None and jax.tree.map(lambda a: a.shape, out) != jax.tree.map(lambda a: a.shape, w):
+            raise ValueError(f"{where}: {name}.{hook} must return the per-synapse state it was given (shapes "
+                             f"{jax.tree.map(lambda a: a.shape, w)}), got {jax.tree.map(lambda a: a.shape, out)}")

@@ -8,7 +8,9 @@ network's ``W`` (``RateNetwork(..., plasticity=rule)``) describes
   where the rule can be) and at a spike (``pre_spike``, which may return an *efficacy*
   per presynaptic neuron that scales the weights delivered by its spike, and
   ``post_spike``);
-- how a weight changes, written **elementwise over synapses**: ``on_pre(w, pre, post)``
+- how a synapse changes, written **elementwise over synapses** (``w`` is the per-synapse
+  state: the weight, or a module of per-synapse arrays from ``init_synapses``, with
+  ``weight(w)`` what a spike delivers): ``on_pre(w, pre, post)``
   for the synapses of the neurons that spiked (``pre``/``post`` are the neuron variables
   of each synapse's two ends), ``on_post`` for the synapses into the neurons that spiked,
   and ``on_step(w, pre, post, dt)`` for every synapse every ``every`` steps (rate rules,
@@ -21,11 +23,11 @@ serves ``on_post``); on a dense ``W`` (post × pre) the neuron variables are bro
 Weights are clipped to ``[w_min, w_max]`` after every change when the rule has bounds.
 
 Order within one step of a network, after the populations advanced and spiked:
-``advance_pre`` and ``advance_post`` (to the end of the step), ``pre_spike`` (efficacy),
-propagation of this step's spikes with the current weights times the efficacy,
-``on_pre``, ``post_spike``, ``on_post``, then ``on_step`` (Brian2's order for a
-``Synapses`` object with ``on_pre`` and ``on_post`` pathways in one time step). So a pre
-and a post spike in the same step count as pre before post.
+``advance_pre`` and ``advance_post`` (to the end of the step), ``on_step`` (the
+clock-driven part), ``pre_spike`` (efficacy), propagation of this step's spikes with the
+current weights times the efficacy, ``on_pre``, ``post_spike``, ``on_post`` (Brian2's
+order for a ``Synapses`` object: its equations integrated, then the ``on_pre`` and
+``on_post`` pathways). So a pre and a post spike in the same step count as pre before post.
 """
 
 from __future__ import annotations
@@ -52,6 +54,16 @@ class AbstractRule(Documented):
     def bounds(self) -> tuple:
         """``(w_min, w_max)``; ``None`` for an open side."""
         return (None, None)
+
+    def init_synapses(self, w):
+        """The per-synapse state from the initial weights ``w`` ``(nnz,)``: the weights
+        themselves, or a module of per-synapse arrays (e.g. weights and eligibility
+        traces) from which :meth:`weight` reads what a spike delivers."""
+        return w
+
+    def weight(self, s):
+        """The weights a spike delivers, from the per-synapse state."""
+        return s
 
     def init_pre(self, n: int, dtype):
         return ()
