@@ -22,7 +22,7 @@ import jax
 import jax.numpy as jnp
 import numpy as np
 
-from ..connectivity._propagate import EVENTS_PER_PASS, next_spiking
+from ..connectivity._propagate import EVENTS_PER_PASS, spiking_rows
 from ..plasticity._rule import AbstractRule
 
 class PlasticIndex(eqx.Module):
@@ -154,22 +154,22 @@ def _update_rows(w, spiked, indptr, order, max_degree, update):
         return w
     nnz = jax.tree.leaves(w)[0].shape[0]
     chunk = int(max(1, min(n, EVENTS_PER_PASS["cpu" if jax.default_backend() == "cpu" else "accelerator"] // max_degree)))
-    count = jnp.sum(spiked, dtype=jnp.int32)
+    count, rows_state, rows_of = spiking_rows(spiked, chunk)
     indptr = jnp.concatenate([indptr, indptr[-1:]])  # padding row n has no synapses
     lanes = jnp.arange(max_degree, dtype=jnp.int32)
 
     def one_pass(c, carry):
-        w, after = carry
-        rows, after = next_spiking(spiked, after, chunk, count - c * chunk)
+        w, rows_state = carry
+        rows, rows_state = rows_of(c, rows_state)
         start = indptr[rows]
         valid = lanes[None, :] < (indptr[rows + 1] - start)[:, None]
         pos = jnp.where(valid, start[:, None] + lanes[None, :], 0)
         sid = pos if order is None else order[pos]
         slot = jnp.where(valid, sid, nnz)
         new = update(_gather(w, sid), sid, rows)
-        return jax.tree.map(lambda a, b: a.at[slot].set(b.astype(a.dtype), mode="drop"), w, new), after
+        return jax.tree.map(lambda a, b: a.at[slot].set(b.astype(a.dtype), mode="drop"), w, new), rows_state
 
-    carry = one_pass(0, (w, jnp.int32(-1)))
+    carry = one_pass(0, (w, rows_state))
     return jax.lax.fori_loop(1, (count + chunk - 1) // chunk, one_pass, carry)[0]
 
 
