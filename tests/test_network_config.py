@@ -57,6 +57,8 @@ def test_plasticity_config_errors_are_one_line(tmp_path):
         load_config(bad)
     spec = load_config(CONFIGS / "coba_stdp.toml", ["network.n=500", "network.plasticity.A_pre=0.01 nS"])
     assert float(spec.model.rules[0].A_pre) == pytest.approx(0.01)
+    listed = neurodyn("models").stdout
+    assert "stdp: Additive pair-based STDP" in listed and "    tau_D           200.0  ms" in listed
 
 
 @pytest.mark.parametrize("name", ["coba", "cuba", "brunel_sr", "brunel_ai", "brunel_si_fast", "brunel_si_slow"])

@@ -343,14 +343,21 @@ def cmd_configs(args) -> int:
 
 def cmd_models(args) -> int:
     from ._params import parameters
-    from .io._config import INPUTS, MODELS
+    from .io._config import INPUTS, MODELS, RULES, _rules
 
-    for name, cls in MODELS.items():
-        doc = (cls.__doc__ or "").strip().splitlines()[0]
-        print(f"{name}: {doc}")
-        for pname, default, unit, text in parameters(cls):
-            shown = "required" if default is None and pname == "n" else repr(default)
-            print(f"    {pname:<10} {shown:>10}  {unit:<4} {text}")
+    def documented(table):
+        for name, cls in table.items():
+            doc = (cls.__doc__ or "").strip().splitlines()[0]
+            print(f"{name}: {doc}")
+            for pname, default, unit, text in parameters(cls):
+                if pname == "n" and table is not MODELS:
+                    continue
+                shown = "required" if default is None and pname == "n" else repr(default)
+                print(f"    {pname:<10} {shown:>10}  {unit:<4} {text}")
+
+    documented(MODELS)
+    print("\nplasticity rules ([network.plasticity] type = ...; 'weight' is the unit of the synapses' weights):")
+    documented({k: _rules()[k] for k in RULES})
     import inspect
 
     from .io._config import NETWORKS, _networks
