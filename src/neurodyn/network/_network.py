@@ -317,8 +317,8 @@ class Network(AbstractMap):
                 new, fired = generic_advance(pop.model, pops[name], t, dt, drive_pop, k, solver)
                 stepped = new, fired.get(SINGLE, jnp.zeros((pop.n,), bool))
             pops[name], spikes[name] = stepped
-        # 2. plastic projections: presynaptic variables and this step's efficacy (STP), weights from the state;
-        #    STDP on the kernel path: the kernel's (traces, delivery, on_pre, on_post in one call)
+        # 2. plastic projections: both sides' variables, on_step, this step's efficacy (STP), weights
+        #    from the state; STDP on the kernel path: the kernel's (traces, delivery, on_pre, on_post in one call)
         synapses, plastic, efficacy, stdp = list(self.synapses), dict(state.plastic), {}, {}
         for j, rule in enumerate(self.rules):
             if rule is not None:
@@ -358,12 +358,11 @@ class Network(AbstractMap):
                 updated = [propagate(synapses[group[0]], spikes[pre], current[0], i, sums.get(group[0]))]
             for j, x in zip(group, updated):
                 self._store(pops, buffers, j, x)
-        # 4. weight changes: postsynaptic variables, on_post, on_step (done by the kernel for its STDP)
+        # 4. postsynaptic spikes and on_post (done by the kernel for its STDP)
         for j, rule in enumerate(self.rules):
             if rule is not None and j not in stdp:
-                pre, post, _ = self.routes[j]
-                name = self.names[j]
-                plastic[name] = after_propagation(rule, plastic[name], self.indexes[j], spikes[post])
+                post = self.routes[j][1]
+                plastic[self.names[j]] = after_propagation(rule, plastic[self.names[j]], self.indexes[j], spikes[post])
         # 5. the delayed events due now
         for post, target, D in self.buffers:
             name = f"{post}.{target}"
