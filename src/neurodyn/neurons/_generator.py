@@ -11,12 +11,22 @@ from .._params import as_int, check_size
 from ..engine._model import AbstractDynamics
 
 
-def _no_drive(model, state, drive):
-    """Spike sources take no drive: a run-time error if ``inputs`` deliver a non-zero one
-    (tied to the derivative of the state's one float, ``_guard``, so XLA keeps the check)."""
-    guard = eqx.error_if(jnp.zeros_like(state._guard), jnp.any(jnp.asarray(drive) != 0),
-                         f"inputs: {type(model).__name__} takes no external drive, got a non-zero drive")
-    return eqx.tree_at(lambda s: s._guard, state, guard)
+class _SpikeSource(AbstractDynamics):
+    """What spike sources share: ``n`` neurons, no time constants, and no drive."""
+
+    @property
+    def input_shape(self):
+        return (self.n,)
+
+    def time_constants(self):
+        return {}
+
+    def vector_field(self, t, state, drive):
+        """Spike sources take no drive: a run-time error if ``inputs`` deliver a non-zero one
+        (tied to the derivative of the state's one float, ``_guard``, so XLA keeps the check)."""
+        guard = eqx.error_if(jnp.zeros_like(state._guard), jnp.any(jnp.asarray(drive) != 0),
+                             f"inputs: {type(self).__name__} takes no external drive, got a non-zero drive")
+        return eqx.tree_at(lambda s: s._guard, state, guard)
 
 
 class GeneratorState(eqx.Module):
@@ -24,7 +34,7 @@ class GeneratorState(eqx.Module):
     _guard: jax.Array  #: 0.0 (carries the no-drive check)
 
 
-class SpikeGenerator(AbstractDynamics):
+class SpikeGenerator(_SpikeSource):
     """``n`` neurons that spike at given times: neuron ``indices[k]`` at ``times[k]`` (ms).
 
     A spike at time ``T`` is emitted by the step that ends at ``T`` (neurodyn stamps a
@@ -58,18 +68,10 @@ class SpikeGenerator(AbstractDynamics):
         self.times = jnp.asarray(t[order], jnp.result_type(float))
         self.indices = jnp.asarray(idx[order], jnp.int32)
 
-    @property
-    def input_shape(self):
-        return (self.n,)
-
-    def time_constants(self):
-        return {}
 
     def init_state(self, key=None):
         return GeneratorState(jnp.zeros((self.n,), bool), jnp.zeros((), jnp.result_type(float)))
 
-    def vector_field(self, t, state, drive):
-        return _no_drive(self, state, drive)
 
     def fire(self, state, t, dt):
         """The spikes of the step that ends at ``t``: times in ``(t - dt/2, t + dt/2]``."""
@@ -87,7 +89,7 @@ class PoissonState(eqx.Module):
     _guard: jax.Array  #: 0.0 (carries the no-drive check)
 
 
-class PoissonSource(AbstractDynamics):
+class PoissonSource(_SpikeSource):
     """``n`` independent Poisson spike trains at ``rate`` Hz (Brian2's ``PoissonGroup``).
 
     Each step spikes with probability ``rate * dt`` (clipped to 1), drawn from the key
@@ -113,19 +115,11 @@ class PoissonSource(AbstractDynamics):
         check_shape("rate", rate, self.n)
         self.rate = jnp.asarray(rate, jnp.result_type(float))
 
-    @property
-    def input_shape(self):
-        return (self.n,)
-
-    def time_constants(self):
-        return {}
 
     def init_state(self, key=None):
         key = jax.random.key(0) if key is None else key
         return PoissonState(jax.random.key_data(key), jnp.zeros((self.n,), bool), jnp.zeros((), jnp.result_type(float)))
 
-    def vector_field(self, t, state, drive):
-        return _no_drive(self, state, drive)
 
     def fire(self, state, t, dt):
         from ..engine._random import uniform
