@@ -99,7 +99,9 @@ def next_spiking(spikes, after, k: int, remaining):
     used: reading its values as well makes XLA CPU sort the whole mask, 50x slower.)
     """
     n = spikes.shape[0]
-    live = spikes & (jnp.arange(n, dtype=jnp.int32) > after)
+    # the first search (``after`` the int -1) reads the mask itself, so projections from one
+    # population share it (XLA merges identical top_k calls on one operand)
+    live = spikes if isinstance(after, int) and after < 0 else spikes & (jnp.arange(n, dtype=jnp.int32) > after)
     idx = jax.lax.top_k(live.astype(jnp.float32), k)[1].astype(jnp.int32)
     rows = jnp.where(jnp.arange(k, dtype=jnp.int32) < remaining, idx, n)
     return rows, rows[-1]
@@ -126,7 +128,7 @@ def spiking_rows(spikes, chunk: int):
 
     def rows_of(c, state):
         if isinstance(c, int):  # the first pass: always a search
-            found, after = search(c, jnp.int32(-1))
+            found, after = search(c, -1)
         else:
             found, after = jax.lax.cond(c % m == 0, search, lambda c, after: state, c, state[1])
         return jax.lax.dynamic_slice(found, ((c % m) * chunk,), (chunk,)), (found, after)
