@@ -60,13 +60,28 @@ def git_revision() -> str:
         return "unknown"
 
 
+def add_cores_option(parser):
+    parser.add_argument("--cores", type=int, default=None, metavar="N",
+                        help="run every simulator on N CPU cores (this process and the ones it starts; default: all)")
+
+
+def use_cores(args):
+    """``--cores N``: restrict this process, and so every simulator it runs or starts, to N
+    cores, before JAX starts (``neurodyn.use_cpu_cores``)."""
+    if args.cores is not None:
+        import neurodyn as nd
+
+        nd.use_cpu_cores(args.cores, name="--cores")
+
+
 def header():
     """The lines every side-by-side benchmark starts with: date, revision, command, machine, kernels."""
     import datetime
     import sys
 
     print(f"{datetime.date.today()}, revision {git_revision()}: python {' '.join(sys.argv)}")
-    print(f"machine: {machine()}; load average {os.getloadavg()[0]:.2f}")
+    cores = len(os.sched_getaffinity(0)) if hasattr(os, "sched_getaffinity") else os.cpu_count()
+    print(f"machine: {machine()}; {cores} core(s) used; load average {os.getloadavg()[0]:.2f}")
     print(native_kernels(), flush=True)
 
 

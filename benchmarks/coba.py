@@ -45,7 +45,7 @@ import sys
 import time
 
 import numpy as np
-from _common import (Brian2Binary, compile_seconds, disagreements, header, interleave, median, ratio_of_medians, table,
+from _common import (Brian2Binary, add_cores_option, use_cores, compile_seconds, disagreements, header, interleave, median, ratio_of_medians, table,
                      timed)
 
 DURATION, DT = 1000.0, 0.1
@@ -394,7 +394,9 @@ def main():
     parser.add_argument("--brainpy-python", default=sys.executable,
                         help="Python interpreter that has brainpy and numba installed (default: this one)")
     parser.add_argument("--brainpy-worker", type=int, help=argparse.SUPPRESS)
+    add_cores_option(parser)
     args = parser.parse_args()
+    use_cores(args)
     if args.pure_jax:
         os.environ["NEURODYN_NO_KERNEL"] = "1"  # read once, when neurodyn first asks for a kernel
     if args.brainpy_worker is not None:

@@ -35,7 +35,7 @@ import math
 import os
 
 import numpy as np
-from _common import Brian2Binary, compile_seconds, disagreements, header, interleave, median, ratio_of_medians, table, timed
+from _common import Brian2Binary, add_cores_option, use_cores, compile_seconds, disagreements, header, interleave, median, ratio_of_medians, table, timed
 from coba import DT, DURATION, _brian2_coba, connection_probability, expected_synapses, fmt_ratio, hz, rate_tolerance
 
 W_E, W_I = 0.6, 6.7  # excitatory / inhibitory jumps (nS, i.e. units of the leak conductance)
@@ -218,7 +218,9 @@ def main():
     parser.add_argument("--sizes", type=int, nargs="+", default=[4000])
     parser.add_argument("--repeats", type=int, default=5, help="interleaved rounds (>= 5 for the project's figures)")
     parser.add_argument("--no-brian2", action="store_true")
+    add_cores_option(parser)
     args = parser.parse_args()
+    use_cores(args)
     if args.repeats < 1:
         parser.error(f"--repeats must be at least 1 (5 or more for a figure that counts), got {args.repeats}")
 

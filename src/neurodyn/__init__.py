@@ -19,6 +19,7 @@ _EXPORTS = {
     "ExponentialEuler": "engine", "Result": "engine", "ResultFileError": "engine", "SimulationError": "engine",
     "Continuation": "engine", "StreamError": "engine", "load": "engine",
     "simulate": "engine", "Network": "network", "Population": "network", "Projection": "network",
+    "use_cpu_cores": "_cores", "available_cpu_cores": "_cores",
 }
 
 __all__ = ["__version__", *_SUBMODULES, *_EXPORTS]
