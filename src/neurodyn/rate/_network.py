@@ -150,7 +150,10 @@ class RateNetwork(AbstractDynamics):
 
     ``record=["W"]`` records the weights (``record_every=k`` for snapshots; never recorded by
     default, as it is ``n²`` numbers a record), ``res.final_state.W`` holds the final ones.
-    Spike-driven rules (``STDP``, ``TsodyksMarkram``) are refused. For
+    Rules with per-neuron variables (``BCM``'s threshold, ``Covariance``'s running means)
+    evolve them from the rates every step (``rates_pre``/``rates_post``), carried in the
+    state (``state.rule_vars``, ``record=["post"]``). Spike-driven rules (``STDP``,
+    ``TsodyksMarkram``) are refused. For
     ``Hebbian(eta, decay)`` with constant rates the weights relax to
     :math:`r_i r_j / \lambda` at rate :math:`\eta\lambda`.
 
