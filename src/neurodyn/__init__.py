@@ -10,7 +10,7 @@ __version__ = "0.1.0"
 
 #: Subpackages, imported when first accessed.
 _SUBMODULES = (
-    "analysis", "connectivity", "engine", "examples", "inputs", "io", "memory", "network",
+    "analysis", "connectivity", "engine", "examples", "inputs", "io", "learning", "memory", "network",
     "neurons", "plasticity", "plot", "rate", "synapses",
 )
 #: Re-exported names -> the subpackage that defines them.

@@ -23,7 +23,7 @@ import jax.numpy as jnp
 import numpy as np
 
 from ..connectivity._propagate import EVENTS_PER_PASS, spiking_rows
-from ..plasticity._rule import AbstractRule
+from ..plasticity._rule import AbstractRule, dense_only
 
 class PlasticIndex(eqx.Module):
     """The sparse structure a rule needs beyond propagation's (built once, on the host)."""
@@ -185,6 +185,9 @@ def check_rule(rule, n_pre: int, n_post: int, where: str) -> None:
     if not isinstance(rule, AbstractRule):
         raise TypeError(f"{where}: plasticity must be a neurodyn.plasticity rule (AbstractRule), got {type(rule).__name__}")
     name = type(rule).__name__
+    if dense_only(rule):
+        raise ValueError(f"{where}: {name} updates the whole weight matrix (on_step_dense), which a sparse spiking "
+                         f"projection cannot give it; use it on a rate network's W or neurodyn.learning.FeedForward")
     dtype = jnp.result_type(float)
     for side, n, init in (("pre", n_pre, rule.init_pre), ("post", n_post, rule.init_post)):
         for leaf in jax.tree.leaves(jax.eval_shape(lambda: init(n, dtype))):

@@ -3,5 +3,10 @@
 from ._rule import AbstractRule as AbstractRule
 from ._stdp import STDP as STDP
 from ._hebbian import Hebbian as Hebbian
+from ._hebbian import Covariance as Covariance
+from ._pca import Oja as Oja
+from ._pca import Sanger as Sanger
+from ._bcm import BCM as BCM
+from ._foldiak import AntiHebbian as AntiHebbian
 from ._stp import STPState as STPState
 from ._stp import TsodyksMarkram as TsodyksMarkram

@@ -1,14 +1,15 @@
-"""Rate-based Hebbian learning with decay."""
+"""Rate-based Hebbian learning with decay; the covariance rule."""
 
 from __future__ import annotations
 
 import jax
+import jax.numpy as jnp
 
-from .._params import check_less, check_nonnegative, param
-from ._rule import AbstractRule, check_every
+from .._params import check_nonnegative, check_positive, param
+from ._rule import AbstractRateRule
 
 
-class Hebbian(AbstractRule):
+class Hebbian(AbstractRateRule):
     r"""Hebbian learning with decay for rate networks (or any rule on rates):
     :math:`\dot w = \eta\,(r_{post}\, r_{pre} - \lambda\, w)`, applied every ``every`` steps
     (explicit Euler over ``every · dt``), clipped to ``[w_min, w_max]``.
@@ -31,19 +32,59 @@ class Hebbian(AbstractRule):
     steps: int = param(1, unit="", doc="update every this many steps", static=True)
 
     def __check_init__(self):
-        check_nonnegative("eta", self.eta, "1/ms")
+        self.check_common(eta_positive=False)
         check_nonnegative("decay", self.decay)
-        if self.w_min is not None and self.w_max is not None:
-            check_less("w_min", self.w_min, "w_max", self.w_max)
-        check_every(self.steps)
 
-    @property
-    def every(self):
-        return self.steps
+    def on_step(self, w, pre, post, dt):
+        return w + dt * self.eta * (post * pre - self.decay * w)
 
-    @property
-    def bounds(self):
-        return (self.w_min, self.w_max)
+
+def _running_mean(m, r, dt, tau):
+    """Exponential running mean over ``tau`` after a step ``dt`` with value ``r`` (exact for
+    ``r`` held over the step); returns the new mean and ``r`` minus the old one."""
+    return m - jnp.expm1(-dt / tau) * (r - m), r - m
+
+
+class Covariance(AbstractRateRule):
+    r"""The covariance rule (Sejnowski 1977; Dayan & Abbott 2001, eq. 8.5):
+    :math:`\dot w = \eta\,(r_{post} - \langle r_{post}\rangle)(r_{pre} - \langle r_{pre}\rangle) - \eta\lambda w`,
+    the averages :math:`\langle r\rangle` running means over ``tau_mean``
+    (:math:`\tau\,\dot m = r - m`, per neuron, starting at 0, carried in the state).
+
+    The deviations are taken from the means before the current step. For a linear neuron
+    :math:`y = w\cdot x` with the means at their true values, the expected change is
+    :math:`\eta\,C w` (C the input covariance). Online on a rate network's ``W`` or a
+    :class:`neurodyn.learning.FeedForward`, or on data with :func:`neurodyn.learning.fit`.
+
+    Example::
+
+        rule = nd.plasticity.Covariance(eta=1e-3, tau_mean=100.0)
+    """
+
+    eta: jax.Array = param(1e-3, unit="1/ms", doc="learning rate (> 0)")
+    tau_mean: jax.Array = param(100.0, unit="ms", doc="time constant of the running means")
+    decay: jax.Array = param(0.0, unit="", doc="weight decay lambda (>= 0)")
+    w_min: jax.Array | None = param(None, unit="weight", doc="lower weight bound (None: unbounded)")
+    w_max: jax.Array | None = param(None, unit="weight", doc="upper weight bound (None: unbounded)")
+    steps: int = param(1, unit="", doc="update every this many steps", static=True)
+
+    def __check_init__(self):
+        self.check_common()
+        check_positive("tau_mean", self.tau_mean, "ms")
+        check_nonnegative("decay", self.decay)
+
+    def time_constants(self):
+        return {"tau_mean": self.tau_mean}
+
+    def init_pre(self, n, dtype):
+        return jnp.zeros((n,), dtype)
+
+    init_post = init_pre
+
+    def rates_pre(self, m, r, dt):
+        return _running_mean(m, r, dt, self.tau_mean)
+
+    rates_post = rates_pre
 
     def on_step(self, w, pre, post, dt):
         return w + dt * self.eta * (post * pre - self.decay * w)

@@ -28,6 +28,23 @@ clock-driven part), ``pre_spike`` (efficacy), propagation of this step's spikes 
 current weights times the efficacy, ``on_pre``, ``post_spike``, ``on_post`` (Brian2's
 order for a ``Synapses`` object: its equations integrated, then the ``on_pre`` and
 ``on_post`` pathways). So a pre and a post spike in the same step count as pre before post.
+
+**Rate containers** (a rate network's ``W``, :class:`neurodyn.learning.FeedForward`,
+:func:`neurodyn.learning.fit`) hold a dense ``W`` (post × pre) and rates instead of
+spikes. After each step they
+
+1. evolve the per-neuron variables from the rates ``r`` (``(n,)``) over ``dt``:
+   ``rates_pre(s, r, dt) -> (s, pre)`` and ``rates_post(s, r, dt) -> (s, post)``, which
+   also return what the weight update sees on each side (default: ``(s, r)``, the rates;
+   BCM's sliding threshold, the covariance rule's running means live here);
+2. every ``every`` steps call ``on_step_dense(W, pre, post, dt * every)`` with those
+   unbroadcast vectors. Its default broadcasts them (``pre[None, :]``, ``post[:, None]``)
+   into the elementwise ``on_step``; a rule that is not elementwise over synapses
+   (Sanger's ``tril(y yᵀ) W``, a lateral rule with a zero diagonal) overrides it instead,
+   and a sparse spiking projection refuses such a rule (:func:`dense_only`).
+
+The same function (:func:`neurodyn.plasticity._dense.dense_step`) serves every rate
+container, so a rule learns the same way online in ``simulate`` and in batch on data.
 """
 
 from __future__ import annotations
@@ -93,6 +110,24 @@ class AbstractRule(Documented):
     def on_step(self, w, pre, post, dt):
         return None
 
+    # rate containers (dense W, rates): see the module docstring
+    def rates_pre(self, s, r, dt):
+        """Presynaptic variables after a step of ``dt`` with rates ``r`` ``(n_pre,)``, and
+        what ``on_step``/``on_step_dense`` sees as ``pre`` (default: the rates)."""
+        return s, r
+
+    def rates_post(self, s, r, dt):
+        """As :meth:`rates_pre`, for the postsynaptic side."""
+        return s, r
+
+    def on_step_dense(self, W, pre, post, dt):
+        """The new dense ``W`` (post × pre) from the unbroadcast ``pre``/``post`` of
+        :meth:`rates_pre`/:meth:`rates_post`, or ``None``; default: the elementwise ``on_step``."""
+        import jax
+
+        return self.on_step(W, jax.tree.map(lambda a: a[None, :], pre),
+                            jax.tree.map(lambda a: a[:, None], post), dt)
+
     def clip(self, w):
         lo, hi = self.bounds
         if lo is None and hi is None:
@@ -116,6 +151,38 @@ class AbstractRule(Documented):
             raise ValueError(f"{where}: initial weights must be >= w_min = {float(lo)}, got {float(np.min(arr))}")
         if hi is not None and arr.size and np.max(arr) > float(hi) + 1e-12 * max(1.0, abs(float(hi))):
             raise ValueError(f"{where}: initial weights must be <= w_max = {float(hi)}, got {float(np.max(arr))}")
+
+
+class AbstractRateRule(AbstractRule):
+    """Base of the rate rules: ``every`` from a ``steps`` field, ``bounds`` from optional
+    ``w_min``/``w_max`` fields, and their checks (:meth:`check_common`)."""
+
+    @property
+    def every(self) -> int:
+        return self.steps
+
+    @property
+    def bounds(self) -> tuple:
+        return (getattr(self, "w_min", None), getattr(self, "w_max", None))
+
+    def check_common(self, eta_positive: bool = True):
+        from .._params import check_less, check_nonnegative, check_positive
+
+        (check_positive if eta_positive else check_nonnegative)("eta", self.eta, "1/ms")
+        lo, hi = self.bounds
+        if lo is not None and hi is not None:
+            check_less("w_min", lo, "w_max", hi)
+        check_every(self.steps)
+
+
+def overrides(rule, hook: str) -> bool:
+    """Whether ``rule``'s class defines its own ``hook``."""
+    return getattr(type(rule), hook) is not getattr(AbstractRule, hook)
+
+
+def dense_only(rule) -> bool:
+    """A rule whose update needs the whole dense ``W`` (it overrides ``on_step_dense``)."""
+    return overrides(rule, "on_step_dense")
 
 
 def check_every(every) -> int:

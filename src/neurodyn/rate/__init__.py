@@ -26,3 +26,5 @@ from ._reduction import compare_lif_rate as compare_lif_rate
 from ._reduction import measure_fi_curve as measure_fi_curve
 from ._siegert import lif_rate as lif_rate
 from ._siegert import poisson_diffusion as poisson_diffusion
+from ._feedforward import FeedForward as FeedForward
+from ._feedforward import FeedForwardState as FeedForwardState

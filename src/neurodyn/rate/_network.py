@@ -28,45 +28,39 @@ class PlasticRateState(eqx.Module):
     r: jax.Array  #: firing rates, Hz (recorded as ``"r"``)
     _W: jax.Array  #: weights (post × pre), changed by the rule
     _phase: jax.Array  #: steps since the rule last ran (int32, < ``rule.every``)
+    _rule: object  #: the rule's per-neuron variables (``RuleVars``: ``pre``, ``post``)
 
     @property
     def W(self):
         return self._W
+
+    @property
+    def rule_vars(self):
+        """The rule's per-neuron variables, ``.pre`` and ``.post`` (e.g. BCM's threshold)."""
+        return self._rule
 
 
 class PlasticCurrentState(eqx.Module):
     x: jax.Array  #: input currents / activations (recorded as ``"x"``)
     _W: jax.Array  #: weights (post × pre), changed by the rule
     _phase: jax.Array  #: steps since the rule last ran (int32, < ``rule.every``)
+    _rule: object  #: the rule's per-neuron variables (``RuleVars``: ``pre``, ``post``)
 
     @property
     def W(self):
         return self._W
 
-
-_SPIKE_HOOKS = ("pre_spike", "post_spike", "on_pre", "on_post")
+    @property
+    def rule_vars(self):
+        """The rule's per-neuron variables, ``.pre`` and ``.post`` (e.g. BCM's threshold)."""
+        return self._rule
 
 
 def _check_rule(rule):
-    """A rule a rate network can run: it changes weights in ``on_step`` from the rates."""
-    from ..plasticity import AbstractRule
+    """A rule a rate network can run (``plasticity._dense.check_rate_rule``)."""
+    from ..plasticity._dense import check_rate_rule
 
-    if rule is None:
-        return None
-    if not isinstance(rule, AbstractRule):
-        raise TypeError(f"plasticity must be a neurodyn.plasticity rule (AbstractRule), got {type(rule).__name__}")
-    name = type(rule).__name__
-    spiking = [h for h in _SPIKE_HOOKS if getattr(type(rule), h) is not getattr(AbstractRule, h)]
-    if spiking or not rule.changes_weights:
-        raise ValueError(f"plasticity: {name} acts on spikes ({', '.join(spiking) or 'efficacy'}), which a "
-                         f"rate network has none of; use a rate rule such as neurodyn.plasticity.Hebbian")
-    if type(rule).on_step is AbstractRule.on_step:
-        raise ValueError(f"plasticity: {name} defines no on_step, so it would never change W on a rate network")
-    for side in ("pre", "post"):
-        if jax.tree.leaves(getattr(rule, f"init_{side}")(1, jnp.float32)):
-            raise ValueError(f"plasticity: {name} declares per-neuron {side}synaptic variables (init_{side}), "
-                             f"which nothing drives in a rate network; its on_step receives the rates")
-    return rule
+    return None if rule is None else check_rate_rule(rule)
 
 
 def _check_callable(name, F):
@@ -156,7 +150,10 @@ class RateNetwork(AbstractDynamics):
 
     ``record=["W"]`` records the weights (``record_every=k`` for snapshots; never recorded by
     default, as it is ``n²`` numbers a record), ``res.final_state.W`` holds the final ones.
-    Spike-driven rules (``STDP``, ``TsodyksMarkram``) are refused. For
+    Rules with per-neuron variables (``BCM``'s threshold, ``Covariance``'s running means)
+    evolve them from the rates every step (``rates_pre``/``rates_post``), carried in the
+    state (``state.rule_vars``, ``record=["post"]``). Spike-driven rules (``STDP``,
+    ``TsodyksMarkram``) are refused. For
     ``Hebbian(eta, decay)`` with constant rates the weights relax to
     :math:`r_i r_j / \lambda` at rate :math:`\eta\lambda`.
 
@@ -285,7 +282,9 @@ class RateNetwork(AbstractDynamics):
     def init_state(self, key=None):
         if self.plasticity is not None:
             cls = PlasticRateState if self.form == "rate" else PlasticCurrentState
-            return cls(self.r0, self.W, jnp.zeros((), jnp.int32))
+            from ..plasticity._dense import init_vars
+
+            return cls(self.r0, self.W, jnp.zeros((), jnp.int32), init_vars(self.plasticity, self.n, self.n, self.W.dtype))
         return RateState(self.r0) if self.form == "rate" else CurrentState(self.r0)
 
     def input_at(self, t):
@@ -305,32 +304,27 @@ class RateNetwork(AbstractDynamics):
             dy = (-x + h + W @ self.transfer(x)) / self.tau
         if self.plasticity is None:
             return type(state)(dy)
-        return type(state)(dy, jnp.zeros_like(W), state._phase)  # W is held over the step
+        zero = jax.tree.map(jnp.zeros_like, state._rule)  # W and the rule's variables are held over the step
+        return type(state)(dy, jnp.zeros_like(W), state._phase, zero)
 
     def fire(self, state, t, dt):
         """After the solver's step: the plasticity rule, every ``rule.every`` steps."""
+        from ..plasticity._dense import dense_step
+
         rule = self.plasticity
         if rule is None:
             return state, None
-        every = rule.every
         r = state.r if self.form == "rate" else self.transfer(state.x)
-
-        def learn(W):
-            new = rule.on_step(W, r[None, :], r[:, None], dt * every)
-            return W if new is None else rule.clip(new).astype(W.dtype)
-
-        if every == 1:
-            return type(state)(getattr(state, self.state_name), learn(state.W), state._phase), None
-        phase = state._phase + 1
-        due = phase >= every
-        W = jax.lax.cond(due, learn, lambda W: W, state.W)
-        return type(state)(getattr(state, self.state_name), W, jnp.where(due, 0, phase)), None
+        W, v, phase = dense_step(rule, state.W, state._rule, state._phase, r, r, dt)
+        return type(state)(getattr(state, self.state_name), W, phase, v), None
 
     def time_constants(self):
         rule = {} if self.plasticity is None else self.plasticity.time_constants()
         return {"tau": self.tau, **{f"plasticity.{k}": v for k, v in rule.items()}}
 
     def read(self, state, name):
+        if name in ("pre", "post") and self.plasticity is not None:
+            return getattr(state._rule, name)
         if name == "W" and self.plasticity is None:
             raise ValueError("record: 'W' is recorded only for a network with plasticity (without a rule it "
                              "is the fixed parameter net.W)")
