@@ -34,12 +34,12 @@ def main(out: Path):
     out.mkdir(parents=True, exist_ok=True)
     X, V = data()
     rng = np.random.default_rng(1)
-    oja = nd.learning.fit(nd.plasticity.Oja(eta=0.002), X, 0.1 * rng.normal(size=(1, 8)), epochs=3,
+    oja = nd.learning.run_rule(nd.plasticity.Oja(eta=0.002), X, 0.1 * rng.normal(size=(1, 8)), epochs=3,
                           key=jax.random.key(1), history=100)
-    sanger = nd.learning.fit(nd.plasticity.Sanger(eta=0.001), X, 0.1 * rng.normal(size=(3, 8)), epochs=6,
+    sanger = nd.learning.run_rule(nd.plasticity.Sanger(eta=0.001), X, 0.1 * rng.normal(size=(3, 8)), epochs=6,
                              key=jax.random.key(2), history=100)
     P = np.array([[1.0, 0.2], [0.3, 1.0]])
-    bcm = nd.learning.fit(nd.plasticity.BCM(eta=0.01, tau_theta=50.0, y0=1.0), np.tile(P, (3000, 1)),
+    bcm = nd.learning.run_rule(nd.plasticity.BCM(eta=0.01, tau_theta=50.0, y0=1.0), np.tile(P, (3000, 1)),
                           np.array([[0.3, 0.35]]), history=2)
     print(f"Oja: |cos| with PC1 {cosines(oja.history, V)[-1, 0]:.4f}, |w| {np.linalg.norm(oja.W):.3f}; "
           f"Sanger: |cos| {np.round(cosines(sanger.history, V)[-1], 4)}; "

@@ -1,6 +1,6 @@
 """Rate-based learning rules (issue 16, part 1): Oja and Sanger find principal components,
 BCM becomes selective at its analytic fixed point, the covariance rule's expected change
-is C w, Földiák's anti-Hebbian rule decorrelates, online (simulate) equals batch (fit)."""
+is C w, Földiák's anti-Hebbian rule decorrelates, online (simulate) equals batch (run_rule)."""
 
 import jax
 import jax.numpy as jnp
@@ -8,7 +8,7 @@ import numpy as np
 import pytest
 
 import neurodyn as nd
-from neurodyn.learning import BCM, AntiHebbian, Covariance, FeedForward, Hebbian, Oja, Sanger, fit
+from neurodyn.learning import BCM, AntiHebbian, Covariance, FeedForward, Hebbian, Oja, Sanger, run_rule
 
 
 @pytest.fixture(autouse=True, scope="module")
@@ -34,7 +34,7 @@ def _cos(w, v):
 def test_oja_batch_and_online_find_the_first_principal_component():
     X, V = _data()
     w0 = np.random.default_rng(1).normal(size=(1, 8)) * 0.1
-    w = np.asarray(fit(Oja(eta=0.002), X, w0, epochs=3, key=jax.random.key(1)).W[0])
+    w = np.asarray(run_rule(Oja(eta=0.002), X, w0, epochs=3, key=jax.random.key(1)).W[0])
     assert _cos(w, V[:, 0]) > 0.99 and abs(np.linalg.norm(w) - 1) < 0.02
     assert _cos(w0[0], V[:, 0]) < 0.9  # it had somewhere to go
     layer = FeedForward(w0, plasticity=Oja(eta=0.002))
@@ -46,7 +46,7 @@ def test_oja_batch_and_online_find_the_first_principal_component():
 
 def test_sanger_finds_the_top_three_components_orthonormal():
     X, V = _data()
-    W = np.asarray(fit(Sanger(eta=0.001), X, np.random.default_rng(2).normal(size=(3, 8)) * 0.1, epochs=6,
+    W = np.asarray(run_rule(Sanger(eta=0.001), X, np.random.default_rng(2).normal(size=(3, 8)) * 0.1, epochs=6,
                        key=jax.random.key(2)).W)
     for i in range(3):
         assert _cos(W[i], V[:, i]) > 0.98, i
@@ -57,7 +57,7 @@ def test_oja_rows_learn_independently():
     """Several Oja rows all find the first component (Sanger's LT term is what separates them)."""
     X, V = _data(samples=2000)
     W0 = np.random.default_rng(3).normal(size=(2, 8)) * 0.1
-    W = np.asarray(fit(Oja(eta=0.002), X, W0, epochs=3).W)
+    W = np.asarray(run_rule(Oja(eta=0.002), X, W0, epochs=3).W)
     assert min(_cos(W[0], V[:, 0]), _cos(W[1], V[:, 0])) > 0.98
 
 
@@ -70,7 +70,7 @@ def test_bcm_becomes_selective_at_its_analytic_fixed_point(w0):
     continuous fixed point y = y0/p = 2 y0, theta = <y²>/y0 (Dayan & Abbott 2001, §8.2)."""
     P = np.array([[1.0, 0.2], [0.3, 1.0]])
     tau, y0 = 50.0, 1.5
-    out = fit(BCM(eta=0.01, tau_theta=tau, y0=y0), np.tile(P, (20000, 1)), np.array([w0]))
+    out = run_rule(BCM(eta=0.01, tau_theta=tau, y0=y0), np.tile(P, (20000, 1)), np.array([w0]))
     a = -np.expm1(-1.0 / tau)
     resp = P @ np.asarray(out.W[0])
     win = int(np.argmax(resp))
@@ -117,8 +117,8 @@ def test_covariance_expected_change_is_C_w():
     mean = np.asarray(jax.vmap(change)(jnp.asarray(X))).mean(0)
     C = np.cov(X.T, bias=True)
     np.testing.assert_allclose(mean, 0.01 * dt * (C @ w[0])[None], rtol=1e-10)
-    # running means converge to the data means in fit (tau_mean in samples)
-    out = fit(rule.replace(eta=1e-9, tau_mean=50.0), np.tile(X, (4, 1)), w)
+    # running means converge to the data means in run_rule (tau_mean in samples)
+    out = run_rule(rule.replace(eta=1e-9, tau_mean=50.0), np.tile(X, (4, 1)), w)
     np.testing.assert_allclose(np.asarray(out.state.rule_vars.pre), mx, atol=0.5)
 
 
@@ -141,12 +141,12 @@ def test_foldiak_decorrelates_correlated_inputs():
 @pytest.mark.parametrize("rule", [Oja(eta=0.01), Sanger(eta=0.01), BCM(eta=0.01, tau_theta=3.0),
                                   Covariance(eta=0.01, tau_mean=3.0), Hebbian(eta=0.01, decay=0.1)])
 def test_online_equals_batch(rule):
-    """simulate of a FeedForward layer with a constant input equals fit on the same samples."""
+    """simulate of a FeedForward layer with a constant input equals run_rule on the same samples."""
     x = np.array([0.5, -1.0, 2.0])
     W0 = np.random.default_rng(5).normal(size=(2, 3)) * 0.3
     res = nd.simulate(FeedForward(W0, plasticity=rule), 50.0, 1.0, inputs=nd.inputs.constant(x), record=["W", "y"],
                       progress=False)
-    out = fit(rule, np.tile(x, (50, 1)), W0, history=1)
+    out = run_rule(rule, np.tile(x, (50, 1)), W0, history=1)
     np.testing.assert_array_equal(np.asarray(res.final_state.W), np.asarray(out.W))
     np.testing.assert_array_equal(np.asarray(res.traces["W"][1:]), np.asarray(out.history[:-1]))
     assert not np.allclose(np.asarray(out.W), W0)
@@ -162,15 +162,15 @@ def test_bad_input():
     with pytest.raises(TypeError, match="eta"):
         Sanger(etta=0.1)
     with pytest.raises(ValueError, match=r"X must have shape \(n_samples, 3\) to match W0 of shape \(2, 3\), got \(10, 4\)"):
-        fit(Oja(), np.zeros((10, 4)), np.zeros((2, 3)))
+        run_rule(Oja(), np.zeros((10, 4)), np.zeros((2, 3)))
     with pytest.raises(ValueError, match="W0 must be a non-empty 2-D matrix"):
-        fit(Oja(), np.zeros((10, 3)), np.zeros(3))
+        run_rule(Oja(), np.zeros((10, 3)), np.zeros(3))
     with pytest.raises(ValueError, match="epochs must be"):
-        fit(Oja(), np.zeros((10, 3)), np.zeros((1, 3)), epochs=0)
+        run_rule(Oja(), np.zeros((10, 3)), np.zeros((1, 3)), epochs=0)
     with pytest.raises(TypeError, match="rule must be a neurodyn.plasticity rule"):
-        fit(object(), np.zeros((10, 3)), np.zeros((1, 3)))
+        run_rule(object(), np.zeros((10, 3)), np.zeros((1, 3)))
     with pytest.raises(ValueError, match="AntiHebbian acts on square lateral weights"):
-        fit(AntiHebbian(), np.zeros((10, 3)), np.zeros((2, 3)))
+        run_rule(AntiHebbian(), np.zeros((10, 3)), np.zeros((2, 3)))
     lif = nd.neurons.LIF(n=3)
     for rule in (Sanger(), AntiHebbian()):
         with pytest.raises(ValueError, match="updates the whole weight matrix .on_step_dense., which a sparse spiking"):

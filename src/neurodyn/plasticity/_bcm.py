@@ -28,7 +28,7 @@ class BCM(AbstractRateRule):
         rule = nd.plasticity.BCM(eta=1e-3, tau_theta=10.0, y0=1.0)
     """
 
-    eta: jax.Array = param(1e-3, unit="1/ms", doc="learning rate (> 0; per sample in fit)")
+    eta: jax.Array = param(1e-3, unit="1/ms", doc="learning rate (> 0; per sample in run_rule)")
     tau_theta: jax.Array = param(10.0, unit="ms", doc="time constant of the sliding threshold")
     y0: jax.Array = param(1.0, unit="Hz", doc="rate scale of the threshold (theta -> <y^2>/y0)")
     theta0: jax.Array = param(0.0, unit="Hz", doc="initial threshold (>= 0)")

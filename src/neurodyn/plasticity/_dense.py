@@ -1,5 +1,5 @@
 """The one update of a rule on a dense ``W`` from rates, shared by every rate container
-(rate networks, ``FeedForward``, ``fit``): see the protocol in ``_rule``."""
+(rate networks, ``FeedForward``, ``run_rule``): see the protocol in ``_rule``."""
 
 from __future__ import annotations
 

@@ -54,7 +54,7 @@ class Covariance(AbstractRateRule):
     The deviations are taken from the means before the current step. For a linear neuron
     :math:`y = w\cdot x` with the means at their true values, the expected change is
     :math:`\eta\,C w` (C the input covariance). Online on a rate network's ``W`` or a
-    :class:`neurodyn.learning.FeedForward`, or on data with :func:`neurodyn.learning.fit`.
+    :class:`neurodyn.learning.FeedForward`, or on data with :func:`neurodyn.learning.run_rule`.
 
     Example::
 

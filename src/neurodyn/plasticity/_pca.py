@@ -21,11 +21,11 @@ class Oja(AbstractRateRule):
     Example::
 
         X = jax.random.normal(jax.random.key(0), (2000, 2)) * jnp.array([2.0, 0.5])  # samples
-        out = nd.learning.fit(nd.plasticity.Oja(eta=0.01), X, jnp.array([[0.3, 0.3]]), epochs=2)
+        out = nd.learning.run_rule(nd.plasticity.Oja(eta=0.01), X, jnp.array([[0.3, 0.3]]), epochs=2)
         out.W  # close to ±[[1, 0]]
     """
 
-    eta: jax.Array = param(1e-2, unit="1/ms", doc="learning rate (> 0; per sample in fit)")
+    eta: jax.Array = param(1e-2, unit="1/ms", doc="learning rate (> 0; per sample in run_rule)")
     steps: int = param(1, unit="", doc="update every this many steps", static=True)
 
     def __check_init__(self):
@@ -44,16 +44,16 @@ class Sanger(AbstractRateRule):
     converge to the k leading eigenvectors of the input covariance, in order, orthonormal.
     Row i is Oja's rule on the input with the projections on rows ``< i`` removed. The
     update needs the whole ``W`` (it is not elementwise over synapses), so it runs on dense
-    weights only (rate networks, :class:`neurodyn.learning.FeedForward`, ``fit``).
+    weights only (rate networks, :class:`neurodyn.learning.FeedForward`, ``run_rule``).
 
     Example::
 
         X = jax.random.normal(jax.random.key(0), (3000, 3)) * jnp.array([3.0, 2.0, 0.5])
-        out = nd.learning.fit(nd.plasticity.Sanger(eta=0.005), X, 0.1 * jnp.eye(2, 3), epochs=2)
+        out = nd.learning.run_rule(nd.plasticity.Sanger(eta=0.005), X, 0.1 * jnp.eye(2, 3), epochs=2)
         out.W  # close to ±[[1, 0, 0], [0, 1, 0]]
     """
 
-    eta: jax.Array = param(1e-2, unit="1/ms", doc="learning rate (> 0; per sample in fit)")
+    eta: jax.Array = param(1e-2, unit="1/ms", doc="learning rate (> 0; per sample in run_rule)")
     steps: int = param(1, unit="", doc="update every this many steps", static=True)
 
     def __check_init__(self):

@@ -30,7 +30,7 @@ order for a ``Synapses`` object: its equations integrated, then the ``on_pre`` a
 ``on_post`` pathways). So a pre and a post spike in the same step count as pre before post.
 
 **Rate containers** (a rate network's ``W``, :class:`neurodyn.learning.FeedForward`,
-:func:`neurodyn.learning.fit`) hold a dense ``W`` (post × pre) and rates instead of
+:func:`neurodyn.learning.run_rule`) hold a dense ``W`` (post × pre) and rates instead of
 spikes. After each step they
 
 1. evolve the per-neuron variables from the rates ``r`` (``(n,)``) over ``dt``:

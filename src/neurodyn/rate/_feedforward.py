@@ -1,5 +1,5 @@
 r"""A feed-forward rate layer ``y = F(W x + h)`` whose weights learn online (``simulate``)
-or on data (``fit``), both through the one step :meth:`FeedForward.update`."""
+or on data (``run_rule``), both through the one step :meth:`FeedForward.update`."""
 
 from __future__ import annotations
 
@@ -46,7 +46,7 @@ class FeedForward(AbstractMap):
 
     The output is instantaneous (no time constant): one ``simulate`` step presents one
     input sample, as a reservoirpy node or a Brian2 ``Synapses`` with a summed variable
-    would. :func:`fit` runs the same :meth:`update` over a data set, so learning in
+    would. :func:`run_rule` runs the same :meth:`update` over a data set, so learning in
     ``simulate`` and on data are the same computation.
 
     Args:
@@ -123,15 +123,15 @@ class FeedForward(AbstractMap):
         return super().read(state, name)
 
 
-class FitResult(eqx.Module):
-    """What :func:`fit` returns."""
+class RuleResult(eqx.Module):
+    """What :func:`run_rule` returns."""
 
     W: jax.Array  #: the learnt weights (n_out, n_in)
     state: FeedForwardState  #: the final state (``.y``, ``.rule_vars`` such as BCM's threshold)
     history: jax.Array | None  #: W after every ``history``-th sample (k, n_out, n_in), or None
 
 
-def fit(rule, X, W0, *, F=None, h=0.0, epochs: int = 1, key=None, dt: float = 1.0, history: int | None = None):
+def run_rule(rule, X, W0, *, F=None, h=0.0, epochs: int = 1, key=None, dt: float = 1.0, history: int | None = None):
     r"""Learn ``W`` from data with a rate rule: present the rows of ``X`` one by one to
     :math:`y = F(W x + h)` and apply the rule after each (the step of
     :class:`FeedForward`, so the result equals ``simulate`` of that layer with the same
@@ -149,11 +149,11 @@ def fit(rule, X, W0, *, F=None, h=0.0, epochs: int = 1, key=None, dt: float = 1.
         history: record ``W`` after every ``history``-th sample (``None``: do not).
 
     Returns:
-        :class:`FitResult` with ``W``, the final ``state`` and ``history``.
+        :class:`RuleResult` with ``W``, the final ``state`` and ``history``.
 
     Example:
         >>> X = jax.random.normal(jax.random.key(0), (3000, 3)) * jnp.array([3.0, 2.0, 0.5])
-        >>> out = nd.learning.fit(nd.plasticity.Sanger(eta=0.005), X, 0.1 * jnp.eye(2, 3), epochs=2, history=100)
+        >>> out = nd.learning.run_rule(nd.plasticity.Sanger(eta=0.005), X, 0.1 * jnp.eye(2, 3), epochs=2, history=100)
         >>> out.W.shape, out.history.shape
         ((2, 3), (60, 2, 3))
     """
@@ -189,7 +189,7 @@ def _fit(layer, X, epochs, key, dt, history):
     state = layer.init_state()
     if history is None:
         state, _ = jax.lax.scan(one, state, order)
-        return FitResult(state.W, state, None)
+        return RuleResult(state.W, state, None)
     blocks = order.size // history
 
     def block(state, idx):
@@ -198,4 +198,4 @@ def _fit(layer, X, epochs, key, dt, history):
 
     state, hist = jax.lax.scan(block, state, order[: blocks * history].reshape(blocks, history))
     state, _ = jax.lax.scan(one, state, order[blocks * history:])
-    return FitResult(state.W, state, hist)
+    return RuleResult(state.W, state, hist)
