@@ -147,7 +147,7 @@ def test_bad_plasticity_input():
         nd.Network({"E": E}, [proj(plasticity="stdp")])
     with pytest.raises(ValueError, match="initial weights must be <= w_max = 0.1"):
         nd.Network({"E": E}, [proj(plasticity=nd.plasticity.STDP(w_max=0.1))])
-    with pytest.raises(ValueError, match="eta must be >= 0"):
+    with pytest.raises(ValueError, match="eta must be > 0"):
         nd.plasticity.Hebbian(eta=-0.1)
     with pytest.raises(ValueError, match="tau_pre must be > 0"):
         nd.plasticity.STDP(tau_pre=-1.0)

@@ -232,8 +232,9 @@ def test_bad_rules(rule, error, match):
 
 
 def test_other_bad_input():
-    with pytest.raises(ValueError, match="eta must be >= 0"):
-        Hebbian(eta=-1e-3)
+    for eta in (-1e-3, 0.0):  # a learning rate <= 0 is refused
+        with pytest.raises(ValueError, match="eta must be > 0"):
+            Hebbian(eta=eta)
     with pytest.raises(ValueError, match="plasticity is not supported on LinearRateNetwork.*RateNetwork"):
         LinearRateNetwork(np.eye(2) * 0.1, plasticity=Hebbian())
     frozen = RateNetwork(np.eye(2) * 0.1, F=Linear())

@@ -32,7 +32,7 @@ class Hebbian(AbstractRateRule):
     steps: int = param(1, unit="", doc="update every this many steps", static=True)
 
     def __check_init__(self):
-        self.check_common(eta_positive=False)
+        self.check_common()
         check_nonnegative("decay", self.decay)
 
     def on_step(self, w, pre, post, dt):

@@ -165,10 +165,10 @@ class AbstractRateRule(AbstractRule):
     def bounds(self) -> tuple:
         return (getattr(self, "w_min", None), getattr(self, "w_max", None))
 
-    def check_common(self, eta_positive: bool = True):
-        from .._params import check_less, check_nonnegative, check_positive
+    def check_common(self):
+        from .._params import check_less, check_positive
 
-        (check_positive if eta_positive else check_nonnegative)("eta", self.eta, "1/ms")
+        check_positive("eta", self.eta, "1/ms")
         lo, hi = self.bounds
         if lo is not None and hi is not None:
             check_less("w_min", lo, "w_max", hi)
