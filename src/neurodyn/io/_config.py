@@ -273,11 +273,13 @@ def build_network(section: dict, dt: float):
 def _rules():
     from .. import plasticity
 
-    return {"stdp": plasticity.STDP, "tsodyks_markram": plasticity.TsodyksMarkram}
+    return {"stdp": plasticity.STDP, "tsodyks_markram": plasticity.TsodyksMarkram,
+            "multiplicative_stdp": plasticity.MultiplicativeSTDP, "triplet_stdp": plasticity.TripletSTDP,
+            "synaptic_scaling": plasticity.SynapticScaling}
 
 
 #: Plasticity rules a config can name for a spiking network (``[network.plasticity] type = ...``).
-RULES = ("stdp", "tsodyks_markram")
+RULES = ("stdp", "tsodyks_markram", "multiplicative_stdp", "triplet_stdp", "synaptic_scaling")
 
 
 def build_rule(section, where: str, weight_unit: str):

@@ -34,7 +34,7 @@ from __future__ import annotations
 
 import jax.numpy as jnp
 
-from .._params import Documented, check_integer, new_with_checked_keywords
+from .._params import Documented, check_integer, check_less, new_with_checked_keywords
 
 
 class AbstractRule(Documented):
@@ -52,8 +52,9 @@ class AbstractRule(Documented):
 
     @property
     def bounds(self) -> tuple:
-        """``(w_min, w_max)``; ``None`` for an open side."""
-        return (None, None)
+        """``(w_min, w_max)``; ``None`` for an open side (default: the rule's ``w_min`` and
+        ``w_max`` fields where it has them)."""
+        return (getattr(self, "w_min", None), getattr(self, "w_max", None))
 
     def init_synapses(self, w):
         """The per-synapse state from the initial weights ``w`` ``(nnz,)``: the weights
@@ -93,6 +94,16 @@ class AbstractRule(Documented):
     def on_step(self, w, pre, post, dt):
         return None
 
+    @property
+    def neuromodulators(self) -> tuple:
+        """Names of the network's global signals the rule reads (``()``: none)."""
+        return ()
+
+    def on_modulated_step(self, w, pre, post, m, dt):
+        """Like ``on_step``, for rules with ``neuromodulators``: ``m`` maps each name to its
+        value (a scalar) over this step."""
+        return None
+
     def clip(self, w):
         lo, hi = self.bounds
         if lo is None and hi is None:
@@ -116,6 +127,13 @@ class AbstractRule(Documented):
             raise ValueError(f"{where}: initial weights must be >= w_min = {float(lo)}, got {float(np.min(arr))}")
         if hi is not None and arr.size and np.max(arr) > float(hi) + 1e-12 * max(1.0, abs(float(hi))):
             raise ValueError(f"{where}: initial weights must be <= w_max = {float(hi)}, got {float(np.max(arr))}")
+
+
+def check_bounds(rule) -> None:
+    """``w_min < w_max`` where both are given."""
+    lo, hi = rule.bounds
+    if lo is not None and hi is not None:
+        check_less("w_min", lo, "w_max", hi)
 
 
 def check_every(every) -> int:
