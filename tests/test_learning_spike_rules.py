@@ -257,3 +257,66 @@ def test_bad_learning_rule_input():
 
     with pytest.raises(ValueError, match="Mismatched.on_post cannot run on a spiking projection's neuron variables"):
         nd.Network({"E": E}, [nd.Projection("E", "E", all_to_all(), weight=0.5, plasticity=Mismatched())])
+
+
+# -- against Brian2 ------------------------------------------------------------------------
+
+
+def test_triplet_final_weights_equal_brian2(x64):
+    """The all-to-all triplet rule written as Brian2 ``Synapses`` (event-driven traces; runtime
+    mode, numpy code generation) on ``test_plasticity_brian2``'s network and input trains:
+    the same postsynaptic spikes and final weights to 1e-5 pA."""
+    b2 = pytest.importorskip("brian2")
+    from test_plasticity_brian2 import DT as B2_DT, W_MAX, _brian2, _inputs, _neurodyn
+
+    scale = 0.5 * W_MAX  # the paper's relative amplitudes, in pA
+    rule = nd.plasticity.TripletSTDP.visual_cortex(model="full", scale=scale, w_min=0.0, w_max=W_MAX)
+
+    def synapses(b2):
+        ms, pA = b2.ms, b2.pA
+        return dict(
+            model="w : amp\n" + "\n".join(f"d{v}/dt = -{v}/tau_{v} : 1 (event-driven)" for v in ("r1", "r2", "o1", "o2")),
+            on_pre="I_post += w\nw = clip(w - o1*(A2m + A3m*r2), 0*amp, wmax)\nr1 += 1\nr2 += 1",
+            on_post="w = clip(w + r1*(A2p + A3p*o2), 0*amp, wmax)\no1 += 1\no2 += 1",
+            namespace=dict(tau_r1=float(rule.tau_plus) * ms, tau_r2=float(rule.tau_x) * ms, tau_o1=float(rule.tau_minus) * ms,
+                           tau_o2=float(rule.tau_y) * ms, A2p=float(rule.A2_plus) * pA, A3p=float(rule.A3_plus) * pA,
+                           A2m=float(rule.A2_minus) * pA, A3m=float(rule.A3_minus) * pA, wmax=W_MAX * pA),
+        )
+
+    times, indices = _inputs(seed=3)
+    W = np.random.default_rng(4).uniform(0.3, 0.7, (40, 4)) * W_MAX
+    target = b2.prefs.codegen.target
+    b2.prefs.codegen.target = "numpy"
+    try:
+        Wb, tb, _ = _brian2(times, indices, W, synapses)
+    finally:
+        b2.prefs.codegen.target = target
+    Wn, spikes = _neurodyn(times, indices, W, rule)
+    assert tb.size > 20  # both pathways ran
+    np.testing.assert_allclose(np.sort(spikes.times - B2_DT), np.sort(tb), atol=1e-9)
+    assert np.abs(Wb - W).max() > 1.0  # the weights moved
+    np.testing.assert_allclose(Wn, Wb, atol=1e-5, rtol=0)
+
+
+# -- Song, Miller & Abbott 2000 (examples/plasticity_stdp.py), a short run -------------------
+
+
+def test_song_2000_weights_head_for_the_bounds_and_the_rate_settles():
+    """1,000 Poisson inputs at 15 Hz onto one LIF neuron with additive STDP (Song, Miller &
+    Abbott 2000, fig. 2; the example's network): within 15 s the weights spread towards both
+    bounds (the bimodal end state takes ~100 s) and the output rate falls from its start."""
+    import importlib.util
+    from pathlib import Path
+
+    spec = importlib.util.spec_from_file_location("song2000", Path(__file__).parents[1] / "examples" / "plasticity_stdp.py")
+    song = importlib.util.module_from_spec(spec)
+    spec.loader.exec_module(song)
+    net = song.network()
+    res = nd.simulate(net, 15_000.0, 0.1, key=__import__("jax").random.key(0), progress=False)
+    w0 = np.asarray(net.weights(None, "In->E")[2]) / song.G_MAX
+    w = np.asarray(res.weights["In->E"][2]) / song.G_MAX
+    outer = lambda x: np.mean((x < 0.1) | (x > 0.9))  # noqa: E731
+    assert np.asarray(res.spike_counts["In"]).sum() == pytest.approx(1000 * 15.0 * 15.0, rel=0.02)  # 15 Hz inputs
+    assert w.std() > 1.03 * w0.std() and outer(w) > outer(w0) + 0.02  # spreading towards 0 and g_max
+    rate = res["E"].population_rate(1000.0)[1]
+    assert np.mean(rate[-5:]) < 0.75 * rate[0]  # depression slightly dominates: the rate is brought down
