@@ -42,9 +42,13 @@ class RewardSTDP(AbstractPairSTDP):
 
     Example::
 
-        rule = nd.plasticity.RewardSTDP(A_pre=1.0, A_post=-1.0, tau_c=1000.0, eta=1e-3, modulator="DA")
-        net = nd.Network(pops, [nd.Projection("In", "E", conn, weight=0.5, plasticity=rule)], neuromodulators=("DA",))
-        res = nd.simulate(net, 5000.0, 0.1, inputs={"DA": nd.inputs.pulses(1.0, start=1000.0, width=10.0, period=1e9)})
+        rule = nd.plasticity.RewardSTDP(A_pre=1.0, A_post=-1.0, tau_c=1000.0, eta=1e-4, modulator="DA")
+        E = nd.connectivity.WithSynapses(nd.neurons.LIF(n=10, I_e=400.0), {"exc": nd.connectivity.ExpCurrent(tau=5.0)})
+        net = nd.Network({"In": nd.neurons.PoissonSource(50, rate=20.0), "E": E},
+                         [nd.Projection("In", "E", nd.connectivity.all_to_all(), weight=0.5, plasticity=rule)],
+                         neuromodulators=("DA",))
+        reward = nd.inputs.pulses(1.0, start=500.0, width=10.0)  # one dopamine pulse
+        res = nd.simulate(net, 1000.0, 0.1, inputs={"DA": reward}, record=["In->E.c"])
     """
 
     tau_c: jax.Array = param(1000.0, unit="ms", doc="decay time constant of the eligibility trace")
