@@ -3,6 +3,13 @@ dt = 0.1 ms: neurodyn vs Brian2 cpp_standalone side by side, and neurodyn's froz
 (the same network without plasticity) for the cost of plasticity.
 
     python benchmarks/plasticity.py [--sizes 4000] [--repeats 5] [--no-brian2]
+    python benchmarks/plasticity.py --song [--seconds 10] [--repeats 5]
+
+``--song``: the Song, Miller & Abbott 2000 network instead (``examples/plasticity_stdp.py``:
+1,000 Poisson inputs at 15 Hz onto one conductance-based LIF neuron, additive STDP with
+weights uniform in [0, g_max] at the start), neurodyn and Brian2 cpp_standalone
+interleaved; see ``song_same_work`` for the checks. A tiny network: per-step overhead
+dominates (1,000 synapses, ~15 input spikes and ~0.05 output spikes per 0.1 ms step).
 
 The network is ``coba.py``'s (``neurodyn.examples.coba``: N LIF neurons, 80 % excitatory,
 pairs connected with probability 80 / N, no autapses, exponential conductances in units of
@@ -213,18 +220,168 @@ def one_size(n, args):
     return times, stats, ratios
 
 
+# -- Song, Miller & Abbott 2000: 1,000 Poisson inputs -> 1 LIF, additive STDP --------------------
+
+SONG_N = 1000
+
+
+def _song_example():
+    import importlib.util
+    from pathlib import Path
+
+    spec = importlib.util.spec_from_file_location("plasticity_stdp", Path(__file__).parents[1] / "examples" / "plasticity_stdp.py")
+    module = importlib.util.module_from_spec(spec)
+    spec.loader.exec_module(module)
+    return module
+
+
+def song_neurodyn(seconds):
+    import jax
+
+    import neurodyn as nd
+
+    example = _song_example()
+    build, net = timed(example.network)
+    rule = net.rules[0]
+
+    def once(key):
+        res = nd.simulate(net, seconds * 1000.0, DT, key=jax.random.key(key), progress=False)
+        counts = {k: int(np.asarray(v).sum()) for k, v in res.spike_counts.items()}
+        return counts, np.asarray(res.weights["In->E"][2])
+
+    _, compile_s = compile_seconds(once, 0)
+
+    def run(r):
+        seconds_, (counts, w) = timed(once, 1 + r)
+        return seconds_, song_stats(counts["In"], counts["E"], w, seconds, example.G_MAX)
+
+    return dict(run=run, build=build, compile=compile_s, synapses=net.n_synapses, g_max=example.G_MAX,
+                rule=rule, w0=np.asarray(net.weights(None, "In->E")[2]), note=f"propagation {net.propagation[0]}")
+
+
+def song_brian2(seconds, example_rule, g_max, w0):
+    """The example's network in Brian2 cpp_standalone: the same neuron (LIF, exponential
+    conductance, nS), PoissonGroup inputs and the additive rule written as in
+    ``tests/test_plasticity_brian2.py``; input spikes are counted on the neuron
+    (``n_in += 1`` per event) instead of by a monitor. ``w0``: neurodyn's initial weights (nS;
+    neurodyn draws them once, with the network), so that only the Poisson trains differ."""
+    import brian2 as b2
+
+    ms, mV, nS, pF, Hz = b2.ms, b2.mV, b2.nS, b2.pF, b2.Hz
+    b2.start_scope()
+    b2.set_device("cpp_standalone", build_on_run=False)
+    b2.defaultclock.dt = DT * ms
+    inp = b2.PoissonGroup(SONG_N, rates=15.0 * Hz)
+    G = b2.NeuronGroup(1, "dv/dt = (E_L - v)/tau_m + g*(E_e - v)/C_m : volt\ndg/dt = -g/tau_s : siemens\nn_in : 1",
+                       threshold="v >= V_th", reset="v = V_reset", method="exponential_euler",
+                       namespace=dict(E_L=-74.0 * mV, tau_m=10.0 * ms, E_e=0.0 * mV, C_m=100.0 * pF, tau_s=5.0 * ms,
+                                      V_th=-54.0 * mV, V_reset=-60.0 * mV))
+    G.v = -74.0 * mV
+    S = b2.Synapses(inp, G, "w : siemens\ndapre/dt = -apre/taupre : siemens (event-driven)\n"
+                            "dapost/dt = -apost/taupost : siemens (event-driven)",
+                    on_pre="g_post += w\nn_in_post += 1\napre += dApre\nw = clip(w + apost, 0*nS, wmax)",
+                    on_post="apost += dApost\nw = clip(w + apre, 0*nS, wmax)",
+                    namespace=dict(taupre=float(example_rule.tau_pre) * ms, taupost=float(example_rule.tau_post) * ms,
+                                   dApre=float(example_rule.A_pre) * nS, dApost=float(example_rule.A_post) * nS,
+                                   wmax=g_max * nS))
+    S.connect()
+    S.w = np.asarray(w0) * nS
+    mon = b2.SpikeMonitor(G)
+    net = b2.Network(inp, G, S, mon)
+    net.run(seconds * 1000.0 * ms)
+    binary = Brian2Binary(b2, {"count": mon.variables["count"], "n_in": G.variables["n_in"], "w": S.variables["w"]},
+                          prefix="b2_song_")
+
+    def run(r):
+        seconds_, values = binary.run()
+        return seconds_, song_stats(values["n_in"].sum(), values["count"].sum(), values["w"] * 1e9, seconds, g_max)
+
+    return dict(run=run, build=0.0, compile=binary.build_seconds, synapses=SONG_N, note="neurodyn's initial weights")
+
+
+def song_stats(n_in, n_out, w, seconds, g_max):
+    w = np.asarray(w) / g_max
+    return {"in_hz": n_in / SONG_N / seconds, "out_hz": n_out / seconds, "w_mean": float(np.mean(w)), "w_sd": float(np.std(w)),
+            "w_outer": float(np.mean((w < 0.1) | (w > 0.9)))}
+
+
+def song_same_work(stats, runs, seconds):
+    """Simulator -> why its ratio is refused. Both start from the same weights; only the
+    Poisson trains differ. Input rate within 5 SE of 15 Hz (Poisson counts); output rates
+    within 5 SE of each other (Poisson SE of one run's count: the median's is smaller, an
+    output train is more regular); the final weights' mean, SD and fraction within 0.1 g_max
+    of a bound within 5 SE of a fresh uniform draw of 1,000 (mean SE 0.29/sqrt(1000), SD SE
+    0.29 sqrt(0.8/4000), fraction SE sqrt(0.16/1000)): loose for a short run (the weights
+    move by about that much in 10 s), tight once a run is long enough for the weights to
+    split (~100 s), where a sign error or a missing update shows."""
+    refused = {}
+    for name, s in stats.items():
+        se = np.sqrt(15.0 / (SONG_N * seconds))
+        if abs(s["in_hz"] - 15.0) > 5 * se:
+            refused[name] = f"input rate {s['in_hz']:.3f} Hz, expected 15 +- 5 x {se:.3f}"
+    ref = stats.get("neurodyn STDP")
+    for name, s in stats.items():
+        if s is ref or name in refused:
+            continue
+        se_out = np.sqrt((ref["out_hz"] + s["out_hz"]) / seconds)
+        tolerances = {"out_hz": 5 * se_out, "w_mean": 5 * np.sqrt(2) * 0.2887 / np.sqrt(SONG_N),
+                      "w_sd": 5 * np.sqrt(2) * 0.2887 * np.sqrt(0.8 / (4 * SONG_N)), "w_outer": 5 * np.sqrt(2 * 0.16 / SONG_N)}
+        for key, tol in tolerances.items():
+            if abs(s[key] - ref[key]) > tol:
+                refused[name] = f"{key} {s[key]:.4g} vs neurodyn's {ref[key]:.4g} (tolerance {tol:.2g})"
+                break
+    return refused
+
+
+def song(args):
+    print(f"\n== Song, Miller & Abbott 2000: {SONG_N} Poisson inputs at 15 Hz -> 1 LIF, additive STDP, "
+          f"{args.seconds:g} s per run ==", flush=True)
+    ours = song_neurodyn(args.seconds)
+    sims = {"neurodyn STDP": ours}
+    if not args.no_brian2:
+        sims["Brian2 standalone STDP"] = song_brian2(args.seconds, ours["rule"], ours["g_max"], ours["w0"])
+    for name, s in sims.items():
+        print(f"  {name}: built in {s['build']:.2f} s, compiled in {s['compile']:.2f} s; {s['note']}", flush=True)
+    runs = interleave({name: s["run"] for name, s in sims.items()}, args.repeats, optional=["Brian2 standalone STDP"])
+    times = {name: [t for t, _ in rs] for name, rs in runs.items()}
+    stats = {name: {k: median([info[k] for _, info in rs]) for k in rs[0][1]} for name, rs in runs.items()}
+    rows = [[name, f"{median(times[name]):.3f}", f"{min(times[name]):.3f}", f"{stats[name]['in_hz']:.3f}",
+             f"{stats[name]['out_hz']:.2f}", f"{stats[name]['w_mean']:.4f}", f"{stats[name]['w_sd']:.4f}",
+             f"{stats[name]['w_outer']:.3f}", ", ".join(f"{t:.3f}" for t in times[name])] for name in runs]
+    table(rows, ["simulator", "median s", "best s", "input Hz", "output Hz", "mean w/g_max", "SD w/g_max",
+                 "w near a bound", "runs s"])
+    refused = song_same_work(stats, runs, args.seconds)
+    if "neurodyn STDP" in refused:
+        print(f"  NO RATIO: neurodyn's own run: {refused['neurodyn STDP']}")
+    elif "Brian2 standalone STDP" in runs:
+        if "Brian2 standalone STDP" in refused:
+            print(f"  Brian2 / neurodyn: NO RATIO: not the same work ({refused['Brian2 standalone STDP']})")
+        else:
+            r = ratio_of_medians(times["Brian2 standalone STDP"], times["neurodyn STDP"])
+            print(f"  same work (song_same_work). Brian2 / neurodyn: ratio of medians {r[0]:.2f}x, of best runs {r[1]:.2f}x"
+                  + ("" if args.repeats >= 5 else f" -- only {args.repeats} rounds: not a figure that counts"), flush=True)
+    per_step = median(times["neurodyn STDP"]) / (args.seconds * 1000.0 / DT) * 1e6
+    print(f"  neurodyn: {per_step:.2f} us per step (median)")
+
+
 def main():
     parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
     parser.add_argument("--sizes", type=int, nargs="+", default=[4000])
     parser.add_argument("--repeats", type=int, default=5, help="interleaved rounds (>= 5 for the project's figures)")
     parser.add_argument("--no-brian2", action="store_true")
+    parser.add_argument("--song", action="store_true", help="the Song, Miller & Abbott 2000 network instead of COBA")
+    parser.add_argument("--seconds", type=float, default=10.0, help="--song: simulated seconds per run")
     add_cores_option(parser)
     args = parser.parse_args()
     use_cores(args)
     if args.repeats < 1:
         parser.error(f"--repeats must be at least 1 (5 or more for a figure that counts), got {args.repeats}")
+    if args.seconds <= 0:
+        parser.error(f"--seconds must be > 0, got {args.seconds}")
 
     header()
+    if args.song:
+        return song(args)
     summary = [(n, *one_size(n, args)) for n in args.sizes]
     print(f"\nSummary: run seconds, median of {args.repeats} interleaved rounds (best); ratios of medians "
           f"(of best runs); load average now {os.getloadavg()[0]:.2f}")

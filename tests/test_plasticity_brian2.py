@@ -31,7 +31,21 @@ def _inputs(seed=0, rate=30.0):
     return k * DT, i  # Brian2's times: step starts
 
 
-def _brian2(times, indices, W):
+def _stdp_synapses(b2):
+    """Brian2 ``Synapses`` arguments of the additive pair rule (weights in pA)."""
+    ms, pA = b2.ms, b2.pA
+    return dict(
+        model="w : amp\ndapre/dt = -apre/taupre : amp (event-driven)\ndapost/dt = -apost/taupost : amp (event-driven)",
+        on_pre="I_post += w\napre += dApre\nw = clip(w + apost, 0*amp, wmax)",
+        on_post="apost += dApost\nw = clip(w + apre, 0*amp, wmax)",
+        namespace=dict(taupre=TAU_PRE * ms, taupost=TAU_POST * ms, dApre=A_PRE * pA, dApost=A_POST * pA, wmax=W_MAX * pA),
+    )
+
+
+def _brian2(times, indices, W, synapses=_stdp_synapses):
+    """Final weights (pA), postsynaptic spike times and indices of the network in Brian2;
+    ``synapses(b2)`` gives the plastic ``Synapses``' model, on_pre (starting ``I_post += w``),
+    on_post and namespace."""
     ms, mV, pA, pF = b2.ms, b2.mV, b2.pA, b2.pF
     b2.start_scope()
     b2.defaultclock.dt = DT * ms
@@ -42,13 +56,7 @@ def _brian2(times, indices, W):
         namespace=dict(E_L=E_L * mV, tau_m=TAU_M * ms, I_e=I_E * pA, C_m=C_M * pF, V_th=V_TH * mV, tau_s=TAU_S * ms),
     )
     G.v = E_L * mV
-    S = b2.Synapses(
-        inp, G,
-        "w : amp\ndapre/dt = -apre/taupre : amp (event-driven)\ndapost/dt = -apost/taupost : amp (event-driven)",
-        on_pre="I_post += w\napre += dApre\nw = clip(w + apost, 0*amp, wmax)",
-        on_post="apost += dApost\nw = clip(w + apre, 0*amp, wmax)",
-        namespace=dict(taupre=TAU_PRE * ms, taupost=TAU_POST * ms, dApre=A_PRE * pA, dApost=A_POST * pA, wmax=W_MAX * pA),
-    )
+    S = b2.Synapses(inp, G, **synapses(b2))
     S.connect()
     S.w = W[S.i[:], S.j[:]] * pA
     mon = b2.SpikeMonitor(G)
@@ -59,11 +67,13 @@ def _brian2(times, indices, W):
     return Wb, np.asarray(mon.t / ms), np.asarray(mon.i)
 
 
-def _neurodyn(times, indices, W):
+def _neurodyn(times, indices, W, rule=None):
+    """The same network in neurodyn (``rule`` default: the additive pair rule above)."""
     src = nd.neurons.SpikeGenerator(N_IN, times=times + DT, indices=indices)
     post = WithSynapses(nd.neurons.LIF(n=N_POST, tau_m=TAU_M, C_m=C_M, E_L=E_L, V_th=V_TH, V_reset=E_L, t_ref=0.0, I_e=I_E),
                         {"exc": ExpCurrent(tau=TAU_S)})
-    rule = nd.plasticity.STDP(tau_pre=TAU_PRE, tau_post=TAU_POST, A_pre=A_PRE, A_post=A_POST, w_min=0.0, w_max=W_MAX)
+    if rule is None:
+        rule = nd.plasticity.STDP(tau_pre=TAU_PRE, tau_post=TAU_POST, A_pre=A_PRE, A_post=A_POST, w_min=0.0, w_max=W_MAX)
     net = nd.Network({"In": src, "E": post}, [nd.Projection("In", "E", from_dense(W), plasticity=rule)], dt=DT)
     res = nd.simulate(net, T, DT, progress=False)
     pre, post_idx, w = net.weights(res.final_state, "In->E")

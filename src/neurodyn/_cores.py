@@ -33,7 +33,7 @@ def use_cpu_cores(n: int, *, name: str = "n") -> None:
     sizes its thread pool once, when it starts. The shell's ``taskset -c 0 python ...`` has
     the same effect; ``neurodyn run --cores 1`` calls this.
 
-    Example::
+    First thing in a script (tests/test_cores.py runs this in a fresh process)::
 
         import neurodyn as nd
         nd.use_cpu_cores(1)          # first thing in the script

@@ -273,11 +273,13 @@ def build_network(section: dict, dt: float):
 def _rules():
     from .. import plasticity
 
-    return {"stdp": plasticity.STDP, "tsodyks_markram": plasticity.TsodyksMarkram}
+    return {"stdp": plasticity.STDP, "tsodyks_markram": plasticity.TsodyksMarkram,
+            "multiplicative_stdp": plasticity.MultiplicativeSTDP, "triplet_stdp": plasticity.TripletSTDP,
+            "synaptic_scaling": plasticity.SynapticScaling}
 
 
 #: Plasticity rules a config can name for a spiking network (``[network.plasticity] type = ...``).
-RULES = ("stdp", "tsodyks_markram")
+RULES = ("stdp", "tsodyks_markram", "multiplicative_stdp", "triplet_stdp", "synaptic_scaling")
 
 
 def build_rule(section, where: str, weight_unit: str):
@@ -288,13 +290,17 @@ def build_rule(section, where: str, weight_unit: str):
     kind = _name(f"{where}.type", section.get("type"), RULES, "plasticity rule")
     cls = _rules()[kind]
     units = _model_units(cls)
-    known = [k for k in units if k != "n"]
+    flags = [f.name for f in dataclasses.fields(cls) if (f.metadata or {}).get("static") and "unit" in f.metadata and f.name != "n"]
+    known = [k for k in units if k != "n"] + flags
     kwargs = {}
     for key, value in section.items():
         if key == "type":
             continue
         if key not in known:
             raise ConfigError(f"{where}.{key}: unknown parameter of {kind}{_suggest(key, known)}; expected one of {', '.join(known)}")
+        if key in flags:  # e.g. interaction = "nearest", steps = 10: taken as given
+            kwargs[key] = value
+            continue
         unit = weight_unit if units[key] == "weight" else units[key]
         kwargs[key] = _in_unit(f"{where}.{key}", value, unit)
     try:

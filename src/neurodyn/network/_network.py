@@ -171,6 +171,9 @@ class Network(AbstractMap):
         propagation: ``"auto"`` (C++ event-driven kernel on CPU, dense matrices on GPU
             for small networks, pure-JAX event-driven otherwise), ``"event"``,
             ``"jax"`` (pure-JAX event-driven), or ``"dense"``.
+        neuromodulators: names of global scalar signals (e.g. ``("DA",)``) that rules with
+            ``neuromodulators`` read (three-factor learning); each is an input of the run,
+            ``simulate(..., inputs={"DA": nd.inputs.pulses(...)})`` (absent: 0).
 
     Inputs are a dict population -> input; records name ``"<population>.<variable>"``
     (``"E.V_m"``, ``"E.exc"``: the channel's value, also ``"E.g_exc"``) and ``"spikes"``
@@ -195,8 +198,10 @@ class Network(AbstractMap):
     rules: tuple  # per projection: its plasticity rule or None
     indexes: tuple  # per projection: the PlasticIndex of a plastic one, else None
     names: tuple = eqx.field(static=True)  # per projection
+    neuromodulators: tuple = eqx.field(static=True, default=())  # names of the global signals (inputs, scalars)
 
-    def __init__(self, populations, projections=(), *, dt: float = 0.1, seed: int = 0, propagation: str = "auto"):
+    def __init__(self, populations, projections=(), *, dt: float = 0.1, seed: int = 0, propagation: str = "auto",
+                 neuromodulators=()):
         if not isinstance(populations, dict) or not populations:
             raise TypeError(f"populations must be a non-empty dict name -> Population, got {type(populations).__name__}")
         if isinstance(dt, bool) or not isinstance(dt, (int, float, np.integer, np.floating)) or not (0 < dt < float("inf")):
@@ -212,6 +217,7 @@ class Network(AbstractMap):
         dtype = jnp.result_type(float)
         synapses, routes, depth, rules, indexes = [], [], {}, [], []
         names = _projection_names(projections, pops)
+        neuromodulators = _signal_names(neuromodulators, pops, names)
         for j, proj in enumerate(projections):
             if not isinstance(proj, Projection):
                 raise TypeError(f"projections[{j}] must be a neurodyn.Projection, got {type(proj).__name__}")
@@ -221,7 +227,7 @@ class Network(AbstractMap):
                     raise ValueError(f"{where}: unknown population {end!r}; expected one of {', '.join(pops)}")
             rule = proj.plasticity
             if rule is not None:
-                check_rule(rule, pops[proj.pre].n, pops[proj.post].n, where)
+                check_rule(rule, pops[proj.pre].n, pops[proj.post].n, where, neuromodulators)
             targets = getattr(pops[proj.post].model, "synapse_targets", ())
             if proj.target not in targets:
                 raise ValueError(
@@ -269,11 +275,12 @@ class Network(AbstractMap):
         self.rules = tuple(rules)
         self.indexes = tuple(indexes)
         self.names = tuple(names)
+        self.neuromodulators = neuromodulators
 
     # -- the engine protocol ----------------------------------------------------
     @property
     def input_shape(self):
-        return {name: (pop.n,) for name, pop in self.populations.items()}
+        return {**{name: (pop.n,) for name, pop in self.populations.items()}, **{m: () for m in self.neuromodulators}}
 
     def time_constants(self):
         taus = {f"{p}.{k}": v for p, pop in self.populations.items() for k, v in pop.model.time_constants().items()}
@@ -320,6 +327,7 @@ class Network(AbstractMap):
         # 2. plastic projections: both sides' variables, on_step, this step's efficacy (STP), weights
         #    from the state; STDP on the kernel path: the kernel's (traces, delivery, on_pre, on_post in one call)
         synapses, plastic, efficacy, stdp = list(self.synapses), dict(state.plastic), {}, {}
+        signals = drive(t) if self.neuromodulators else {}  # the neuromodulators now (scalars)
         for j, rule in enumerate(self.rules):
             if rule is not None:
                 name = self.names[j]
@@ -327,7 +335,8 @@ class Network(AbstractMap):
                 if synapses[j].mode == "kernel" and in_kernel(rule):
                     stdp[j] = kernel_stdp(rule, plastic[name], self.indexes[j], spikes[post], dt)
                 else:
-                    plastic[name], efficacy[j] = before_propagation(rule, plastic[name], synapses[j], self.indexes[j], spikes[pre], dt, i)
+                    plastic[name], efficacy[j] = before_propagation(rule, plastic[name], synapses[j], self.indexes[j], spikes[pre], dt, i,
+                                                                    signals)
                 if plastic[name].w is not None:
                     synapses[j] = eqx.tree_at(lambda s: s.weights, synapses[j], plastic[name].w)
         # 3. this step's spikes: delay-free projections deliver now, delayed ones are scheduled;
@@ -496,6 +505,18 @@ def _projection_names(projections, populations) -> list:
         if name in names or name in populations:
             raise ValueError(f"projections[{j}]: name {name!r} is already used; give each projection a distinct name")
         names.append(name)
+    return names
+
+
+def _signal_names(names, populations, projections) -> tuple:
+    """The network's neuromodulator names: strings without '.', distinct from populations and projections."""
+    names = (names,) if isinstance(names, str) else tuple(names)
+    for name in names:
+        if not isinstance(name, str) or not name or "." in name:
+            raise ValueError(f"neuromodulators: names must be non-empty strings without '.', got {name!r}")
+        if name in populations or name in projections or names.count(name) > 1:
+            raise ValueError(f"neuromodulators: name {name!r} is already used (by a population, a projection or another "
+                             "neuromodulator); give each a distinct name")
     return names
 
 

@@ -55,17 +55,29 @@ def init_state(rule: AbstractRule, weights, nnz, n_pre, n_post, dtype) -> Plasti
     return PlasticState(w, rule.init_pre(n_pre, dtype), rule.init_post(n_post, dtype))
 
 
-def before_propagation(rule, ps: PlasticState, syn, index: PlasticIndex, spiked_pre, dt, step):
-    """Advance both sides' variables over the step, ``on_step`` (every ``rule.every`` steps:
-    the clock-driven part, before this step's events, as Brian2 integrates a synapse's
-    equations before its spikes), then this step's presynaptic spikes; returns the state and
-    the efficacy per presynaptic neuron (or None)."""
+def before_propagation(rule, ps: PlasticState, syn, index: PlasticIndex, spiked_pre, dt, step, m=None):
+    """Advance both sides' variables over the step, ``on_step`` and ``on_modulated_step``
+    (every ``rule.every`` steps: the clock-driven part, before this step's events, as Brian2
+    integrates a synapse's equations before its spikes; ``m``: neuromodulator name -> value
+    now), then this step's presynaptic spikes; returns the state and the efficacy per
+    presynaptic neuron (or None)."""
     zero = step >> 31  # the step counter is never negative
     pre, post = (jax.tree.map(lambda a: _materialised(a, zero), x) for x in (rule.advance_pre(ps.pre, dt), rule.advance_post(ps.post, dt)))
     w = ps.w
-    if w is not None and _changes(lambda w, a, b: rule.on_step(w, a, b, dt), ps):
+    clocked = [rule.on_step]
+    if rule.neuromodulators:
+        signals = {k: m[k] for k in rule.neuromodulators}
+        clocked.append(lambda w, a, b, h: rule.on_modulated_step(w, a, b, signals, h))
+    clocked = [hook for hook in clocked if w is not None and _changes(lambda w, a, b, hook=hook: hook(w, a, b, dt), ps)]
+    if clocked:
         every = rule.every
-        stepped = lambda w: rule.clip(rule.on_step(w, _gather(pre, index.pre_of), _gather(post, syn.indices), dt * every))  # noqa: E731
+
+        def stepped(w):
+            a, b = _gather(pre, index.pre_of), _gather(post, syn.indices)
+            for hook in clocked:
+                w = rule.clip(hook(w, a, b, dt * every))
+            return w
+
         w = stepped(w) if every == 1 else jax.lax.cond((step + 1) % every == 0, stepped, lambda w: w, w)
     pre, efficacy = rule.pre_spike(pre, spiked_pre)
     return PlasticState(w, pre, post), efficacy
@@ -179,15 +191,20 @@ def has_efficacy(rule) -> bool:
     return out is not None
 
 
-def check_rule(rule, n_pre: int, n_post: int, where: str) -> None:
+def check_rule(rule, n_pre: int, n_post: int, where: str, neuromodulators=()) -> None:
     """One clear error when a rule does not fit a projection: not a rule, or variables whose
-    shapes do not match the projection's neurons, or hooks that change the weights' shape."""
+    shapes do not match the projection's neurons, or hooks that change the weights' shape,
+    or a neuromodulator the network does not declare."""
     if not isinstance(rule, AbstractRule):
         raise TypeError(f"{where}: plasticity must be a neurodyn.plasticity rule (AbstractRule), got {type(rule).__name__}")
     name = type(rule).__name__
     if dense_only(rule):
         raise ValueError(f"{where}: {name} updates the whole weight matrix (on_step_dense), which a sparse spiking "
                          f"projection cannot give it; use it on a rate network's W or neurodyn.learning.FeedForward")
+    for signal in rule.neuromodulators:
+        if signal not in neuromodulators:
+            raise ValueError(f"{where}: {name} reads neuromodulator {signal!r}, which the network does not declare; expected "
+                             f"one of {', '.join(neuromodulators) or '(none: Network(..., neuromodulators=(...)))'}")
     dtype = jnp.result_type(float)
     for side, n, init in (("pre", n_pre, rule.init_pre), ("post", n_post, rule.init_post)):
         for leaf in jax.tree.leaves(jax.eval_shape(lambda: init(n, dtype))):
@@ -202,6 +219,9 @@ def check_rule(rule, n_pre: int, n_post: int, where: str) -> None:
     w = sel(jax.eval_shape(rule.init_synapses, jax.ShapeDtypeStruct((6,), dtype))) if rule.changes_weights else (
         jax.ShapeDtypeStruct((3, 2), dtype))
     hooks = {"on_pre": rule.on_pre, "on_post": rule.on_post, "on_step": lambda w, a, b: rule.on_step(w, a, b, 0.1)}
+    if rule.neuromodulators:
+        signals = {k: jnp.zeros((), dtype) for k in rule.neuromodulators}
+        hooks["on_modulated_step"] = lambda w, a, b: rule.on_modulated_step(w, a, b, signals, 0.1)
     for hook, fn in hooks.items():
         try:
             out = jax.eval_shape(fn, w, sel(pre), sel(post))

@@ -10,3 +10,8 @@ from ._bcm import BCM as BCM
 from ._foldiak import AntiHebbian as AntiHebbian
 from ._stp import STPState as STPState
 from ._stp import TsodyksMarkram as TsodyksMarkram
+from ._stdp import AbstractPairSTDP as AbstractPairSTDP
+from ._stdp import MultiplicativeSTDP as MultiplicativeSTDP
+from ._triplet import TripletSTDP as TripletSTDP
+from ._reward import RewardSTDP as RewardSTDP
+from ._scaling import SynapticScaling as SynapticScaling

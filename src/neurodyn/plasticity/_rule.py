@@ -51,7 +51,7 @@ from __future__ import annotations
 
 import jax.numpy as jnp
 
-from .._params import Documented, check_integer, new_with_checked_keywords
+from .._params import Documented, check_integer, check_less, new_with_checked_keywords
 
 
 class AbstractRule(Documented):
@@ -69,8 +69,9 @@ class AbstractRule(Documented):
 
     @property
     def bounds(self) -> tuple:
-        """``(w_min, w_max)``; ``None`` for an open side."""
-        return (None, None)
+        """``(w_min, w_max)``; ``None`` for an open side (default: the rule's ``w_min`` and
+        ``w_max`` fields where it has them)."""
+        return (getattr(self, "w_min", None), getattr(self, "w_max", None))
 
     def init_synapses(self, w):
         """The per-synapse state from the initial weights ``w`` ``(nnz,)``: the weights
@@ -128,6 +129,16 @@ class AbstractRule(Documented):
         return self.on_step(W, jax.tree.map(lambda a: a[None, :], pre),
                             jax.tree.map(lambda a: a[:, None], post), dt)
 
+    @property
+    def neuromodulators(self) -> tuple:
+        """Names of the network's global signals the rule reads (``()``: none)."""
+        return ()
+
+    def on_modulated_step(self, w, pre, post, m, dt):
+        """Like ``on_step``, for rules with ``neuromodulators``: ``m`` maps each name to its
+        value (a scalar) over this step."""
+        return None
+
     def clip(self, w):
         lo, hi = self.bounds
         if lo is None and hi is None:
@@ -153,25 +164,26 @@ class AbstractRule(Documented):
             raise ValueError(f"{where}: initial weights must be <= w_max = {float(hi)}, got {float(np.max(arr))}")
 
 
+def check_bounds(rule) -> None:
+    """``w_min < w_max`` where both are given."""
+    lo, hi = rule.bounds
+    if lo is not None and hi is not None:
+        check_less("w_min", lo, "w_max", hi)
+
+
 class AbstractRateRule(AbstractRule):
-    """Base of the rate rules: ``every`` from a ``steps`` field, ``bounds`` from optional
-    ``w_min``/``w_max`` fields, and their checks (:meth:`check_common`)."""
+    """Base of the rate rules: ``every`` from a ``steps`` field, and the checks of ``eta``,
+    the bounds and ``steps`` (:meth:`check_common`)."""
 
     @property
     def every(self) -> int:
         return self.steps
 
-    @property
-    def bounds(self) -> tuple:
-        return (getattr(self, "w_min", None), getattr(self, "w_max", None))
-
     def check_common(self):
-        from .._params import check_less, check_positive
+        from .._params import check_positive
 
         check_positive("eta", self.eta, "1/ms")
-        lo, hi = self.bounds
-        if lo is not None and hi is not None:
-            check_less("w_min", lo, "w_max", hi)
+        check_bounds(self)
         check_every(self.steps)
 
 
