@@ -167,12 +167,19 @@ def _lif(surrogate=nd.neurons.SuperSpike(), n=8):
 
 
 def test_surrogate_spikes_equal_plain_threshold():
+    """Under jit (where surrogates are kept: eager runs drop them, nothing differentiates
+    there) the spikes and membrane potentials equal those of boolean spikes."""
     currents = nd.inputs.constant(jnp.linspace(300.0, 900.0, 8))
-    plain = nd.simulate(_lif(None), 200.0, 0.1, inputs=currents, record=["V_m", "spikes"], progress=False)
-    surr = nd.simulate(_lif(), 200.0, 0.1, inputs=currents, record=["V_m", "spikes"], progress=False)
+    run = lambda model: jax.jit(lambda m: nd.simulate(m, 100.0, 0.1, inputs=currents, record=["V_m", "spikes"],  # noqa: E731
+                                                      progress=False))(model)
+    plain, surr = run(_lif(None)), run(_lif())
     np.testing.assert_array_equal(surr.spikes.times, plain.spikes.times)
     np.testing.assert_array_equal(surr.spikes.indices, plain.spikes.indices)
-    np.testing.assert_array_equal(surr.traces["V_m"], plain.traces["V_m"])
+    np.testing.assert_array_equal(np.asarray(surr.traces["V_m"]), np.asarray(plain.traces["V_m"]))
+    assert np.asarray(surr.spike_counts["neurons"]).dtype == np.float32  # differentiable counts
+    np.testing.assert_array_equal(np.asarray(surr.spike_counts["neurons"]), np.asarray(plain.spike_counts["neurons"]))
+    eager = nd.simulate(_lif(), 100.0, 0.1, inputs=currents, progress=False)
+    np.testing.assert_array_equal(eager.spikes.times, plain.spikes.times)
     assert plain.spikes.times.size > 20
 
 

@@ -25,7 +25,7 @@ Time = Float[ArrayLike, ""]
 #: network a dict population -> such a value.
 Drive = PyTree[Float[ArrayLike, "..."]]
 #: Which neurons fired in one step (one population): booleans, or surrogate spikes (floats
-#: 0.0/1.0 whose derivative is a surrogate gradient, ``neurons/_surrogate.py``).
+#: 0.0/1.0 whose derivative is a surrogate gradient, ``engine/_surrogate.py``).
 Spiked = Bool[Array, "*neurons"] | Float[Array, "*neurons"]
 
 

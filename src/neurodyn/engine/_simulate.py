@@ -28,6 +28,7 @@ from ._model import AbstractDynamics, AbstractModel, advance, variables
 from ._record import Spikes, check_neurons, pack, packed_width, parse_record, select, unpack_events, unpack_events_on_device
 from ._result import Continuation, Result, SimulationError
 from ._solvers import AbstractSolver
+from ._surrogate import AbstractSurrogate
 
 #: Device memory (bytes) that one chunk's recorded buffers may use.
 CHUNK_MEMORY = 64 * 2**20
@@ -707,9 +708,19 @@ def simulate(
             t0=start * dt,
             weights=weights,
         )
-    res = _run_eager(model, drive, solver, k_run, key, carry, start, plan, n_chunks, progress, stream_to, resume, duration)
+    # nothing differentiates an eager run: plain boolean spikes, no float conversions in the loop
+    res = _run_eager(_without_surrogates(model), drive, solver, k_run, key, carry, start, plan, n_chunks, progress,
+                     stream_to, resume, duration)
     _warn_implausible_rates(model, res)
     return res
+
+
+def _without_surrogates(model):
+    """``model`` with every spike surrogate removed (``surrogate=None``): the same spikes, as booleans."""
+    is_surrogate = lambda x: isinstance(x, AbstractSurrogate)  # noqa: E731
+    if not any(map(is_surrogate, jax.tree.leaves(model, is_leaf=is_surrogate))):
+        return model
+    return jax.tree.map(lambda x: None if is_surrogate(x) else x, model, is_leaf=is_surrogate)
 
 
 def _inside_transformation() -> bool:

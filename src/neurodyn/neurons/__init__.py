@@ -26,8 +26,8 @@ from ._parts import Noise as Noise
 from ._two_compartment import TwoCompartment as TwoCompartment
 from ._two_compartment import TwoCompartmentState as TwoCompartmentState
 from ._two_compartment import nmda_channel as nmda_channel
-from ._surrogate import AbstractSurrogate as AbstractSurrogate
-from ._surrogate import ArcTanSurrogate as ArcTanSurrogate
-from ._surrogate import SigmoidSurrogate as SigmoidSurrogate
-from ._surrogate import SuperSpike as SuperSpike
-from ._surrogate import spike as spike
+from ..engine._surrogate import AbstractSurrogate as AbstractSurrogate
+from ..engine._surrogate import ArcTanSurrogate as ArcTanSurrogate
+from ..engine._surrogate import SigmoidSurrogate as SigmoidSurrogate
+from ..engine._surrogate import SuperSpike as SuperSpike
+from ..engine._surrogate import spike as spike

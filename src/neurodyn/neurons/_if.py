@@ -10,7 +10,7 @@ import jax.numpy as jnp
 
 from .._params import check_less, check_nonnegative, check_positive, param
 from ._base import SpikingNeuron
-from ._surrogate import AbstractSurrogate, SuperSpike, spike
+from ..engine._surrogate import AbstractSurrogate, SuperSpike, spike
 
 
 class IFState(eqx.Module):
@@ -26,7 +26,7 @@ def refractory_reset(V, refractory, V_th, V_reset, t_ref, dt, surrogate=None):
     a neuron that reaches ``V_th`` spikes, is reset, and stays clamped for
     ``round(t_ref / dt)`` steps, so integration resumes exactly ``t_ref`` after the spike.
 
-    The spikes are boolean, or with a ``surrogate`` (``neurons/_surrogate.py``) floats
+    The spikes are boolean, or with a ``surrogate`` (``engine/_surrogate.py``) floats
     0.0/1.0 (the same spikes) whose derivative with respect to ``V`` and ``V_th`` is the
     surrogate's. The reset is *detached*: it selects on the spikes' values, so no gradient
     flows through the reset (``dV_after/dV_before`` is 0 where a neuron spiked, 1 elsewhere).

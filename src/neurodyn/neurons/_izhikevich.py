@@ -8,7 +8,7 @@ import jax.numpy as jnp
 
 from .._params import check_choice, check_less, check_nonnegative, param
 from ._base import SpikingNeuron
-from ._surrogate import AbstractSurrogate, SuperSpike
+from ..engine._surrogate import AbstractSurrogate, SuperSpike
 from ._if import check_surrogate, refractory_reset
 
 

@@ -9,7 +9,7 @@ import jax.numpy as jnp
 from .._params import check_less, check_nonnegative, check_positive, param
 from ..engine._solvers import ExponentialEuler
 from ._base import SpikingNeuron
-from ._surrogate import AbstractSurrogate, SuperSpike
+from ..engine._surrogate import AbstractSurrogate, SuperSpike
 from ._if import check_surrogate, refractory_reset
 
 
