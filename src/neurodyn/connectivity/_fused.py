@@ -95,6 +95,8 @@ def _kernel(model, state, I, dt):
     new_parts = list(state.parts)
     for i, g in zip(order, g1):
         new_parts[i] = g
+    if model.surrogate is not None:  # the generic step's type: surrogate spikes, whose JVP is the generic one
+        spiked = spiked.astype(V1.dtype)
     return dataclasses.replace(state, V_m=V1, refractory=ref1, parts=tuple(new_parts)), spiked
 
 

@@ -148,6 +148,9 @@ def _event_passes(syn: Synapses, spikes, dtype, efficacy=None, on_pre=None, weig
     are never copied. With plasticity ``syn.weights`` may be a per-synapse state (a PyTree
     of ``(nnz,)`` arrays) whose ``weight_of`` is delivered.
     """
+    if spikes.dtype != jnp.bool_:  # surrogate spikes: their values (1.0) scale the weights, for the gradient
+        efficacy = spikes if efficacy is None else efficacy * spikes
+        spikes = spikes != 0
     size = syn.n_rows * syn.n_post
     temp = jnp.zeros((size,), dtype)
     chunk = spikes_per_pass(syn) if chunk is None else chunk
@@ -212,14 +215,15 @@ def event_contributions(projections, dtype) -> list:
 
 
 def _contribution_dense(syn: Synapses, spikes, dtype):
-    s = spikes.astype(dtype)
+    s = spikes.astype(dtype)  # surrogate spikes carry their gradient into the product
     if syn.dense.ndim == 2:
         return s @ syn.dense.astype(dtype)
     return jnp.einsum("k,dkn->dn", s, syn.dense.astype(dtype)).ravel()
 
 
 def propagate(syn: Synapses, spikes, buffer, step, contribution=None):
-    """Schedule this step's ``spikes`` (bool (n_pre,)) into ``buffer`` (D, n_post) at step index ``step``.
+    """Schedule this step's ``spikes`` (bool (n_pre,), or surrogate spikes: floats 0.0/1.0
+    whose derivative reaches the weights' factor) into ``buffer`` (D, n_post) at step index ``step``.
 
     A delay-free projection passes its target variable as a one-row buffer: the events
     are then added to it directly (in place on the kernel path). ``contribution``: the
@@ -228,7 +232,7 @@ def propagate(syn: Synapses, spikes, buffer, step, contribution=None):
     D = buffer.shape[0]
     dtype = buffer.dtype
     if syn.mode == "kernel":
-        return propagate_together(spikes, [(syn, buffer)], step)[0]
+        return propagate_together(spikes if spikes.dtype == jnp.bool_ else spikes != 0, [(syn, buffer)], step)[0]
     if contribution is not None:
         temp = contribution.astype(dtype)
     elif syn.mode == "dense":

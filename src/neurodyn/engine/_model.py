@@ -24,8 +24,14 @@ Time = Float[ArrayLike, ""]
 #: The external drive at one time: an array of ``input_shape`` or a scalar, or for a
 #: network a dict population -> such a value.
 Drive = PyTree[Float[ArrayLike, "..."]]
-#: Which neurons fired in one step (one population).
-Spiked = Bool[Array, "*neurons"]
+#: Which neurons fired in one step (one population): booleans, or surrogate spikes (floats
+#: 0.0/1.0 whose derivative is a surrogate gradient, ``engine/_surrogate.py``).
+Spiked = Bool[Array, "*neurons"] | Float[Array, "*neurons"]
+
+
+def as_bool(spiked):
+    """The spikes as booleans (surrogate spikes are floats 0.0/1.0)."""
+    return spiked if spiked.dtype == jnp.bool_ else spiked != 0
 
 
 class AbstractModel(Documented):
@@ -83,8 +89,9 @@ class AbstractDynamics(AbstractModel):
     def fire(self, state: State, t: Time, dt: Time) -> tuple[State, Spiked | None]:
         """Threshold, reset, refractoriness after the continuous update.
 
-        Returns ``(state, spiked)`` with ``spiked`` a boolean array, or ``None`` for a
-        model without spikes.
+        Returns ``(state, spiked)`` with ``spiked`` a boolean array (or surrogate spikes:
+        floats 0.0/1.0 that carry a surrogate gradient, which the engine counts and
+        propagates differentiably), or ``None`` for a model without spikes.
         """
         return state, None
 

@@ -77,7 +77,9 @@ def packed_width(n: int) -> int:
 
 
 def pack(spiked):
-    """Boolean (n,) -> uint8 (packed_width(n),), little bit order."""
+    """Boolean (n,) -> uint8 (packed_width(n),), little bit order (surrogate spikes: nonzero)."""
+    if spiked.dtype != jnp.bool_:
+        spiked = spiked != 0
     n = spiked.shape[-1]
     pad = packed_width(n) * 8 - n
     bits = jnp.pad(spiked, (0, pad)) if pad else spiked

@@ -28,6 +28,7 @@ from ._model import AbstractDynamics, AbstractModel, advance, variables
 from ._record import Spikes, check_neurons, pack, packed_width, parse_record, select, unpack_events, unpack_events_on_device
 from ._result import Continuation, Result, SimulationError
 from ._solvers import AbstractSolver
+from ._surrogate import AbstractSurrogate
 
 #: Device memory (bytes) that one chunk's recorded buffers may use.
 CHUNK_MEMORY = 64 * 2**20
@@ -144,6 +145,7 @@ class _Plan:
     masked: bool
     units: tuple = ()  # ((trace name, unit), ...)
     track_nonfinite: bool = False  # keep the first step whose state is non-finite (runs under jit/vmap/grad)
+    checkpointed: bool = False  # one scan over jax.checkpoint-ed chunks of records_per_chunk records (traced runs)
 
     @property
     def chunk_steps(self):
@@ -174,7 +176,7 @@ def _one_step(model, drive, solver, key, plan: _Plan, carry: _Carry):
     k_in, k_model = _step_keys(key, i)
     in_state = jax.lax.optimization_barrier(drive.update(carry.inputs, t, plan.dt, k_in))  # draw once
     state, spikes = advance(model, carry.state, t, plan.dt, lambda s: drive.value(in_state, s, plan.dt), k_model, solver)
-    counts = {p: carry.counts[p] + spikes[p].astype(jnp.int32) for p, _ in plan.counted}
+    counts = {p: carry.counts[p] + spikes[p].astype(carry.counts[p].dtype) for p, _ in plan.counted}
     return _Carry(state, in_state, i + 1, counts), spikes
 
 
@@ -190,8 +192,9 @@ _SPIKING: dict = {}
 
 
 def _spiking_populations(model, drive, solver, key, dt, carry) -> tuple:
-    """(population, size) of the spikes one step emits, found by tracing the step once per
-    model structure: arrays count by shape and dtype, everything else by value (as jit does)."""
+    """((population, size), ...) of the spikes one step emits and {population: dtype} of
+    those that are surrogate (float) spikes, found by tracing the step once per model
+    structure: arrays count by shape and dtype, everything else by value (as jit does)."""
     leaves, treedef = jax.tree.flatten((model, drive, solver, key, dt, carry))
     signature = (treedef, *[(x.shape, x.dtype) if eqx.is_array(x) else x for x in leaves])
     try:
@@ -202,7 +205,8 @@ def _spiking_populations(model, drive, solver, key, dt, carry) -> tuple:
         signature = None
     plan = _Plan(dt, 1, 1, 1, (), (), (), (), False)
     _, spikes = jax.eval_shape(lambda c: _one_step(model, drive, solver, key, plan, c), carry)
-    found = tuple((p, int(s.shape[-1])) for p, s in spikes.items())
+    found = (tuple((p, int(s.shape[-1])) for p, s in spikes.items()),
+             {p: s.dtype for p, s in spikes.items() if jnp.issubdtype(s.dtype, jnp.floating)})
     if signature is not None:
         if len(_SPIKING) > 64:
             _SPIKING.clear()
@@ -254,12 +258,43 @@ def _run(model, drive, solver, key, carry: _Carry, plan: _Plan, n_records: int, 
         cf, packed = jax.lax.scan(inner, cf, None, length=plan.every)
         return cf, (rec, packed)
 
-    (carry, first), (traces, packed) = jax.lax.scan(outer, (carry, jnp.int32(-1)), None, length=n_records)
+    if plan.checkpointed:
+        (carry, first), (traces, packed) = _checkpointed_scan(outer, (carry, jnp.int32(-1)), n_records, plan.records_per_chunk)
+    else:
+        (carry, first), (traces, packed) = jax.lax.scan(outer, (carry, jnp.int32(-1)), None, length=n_records)
     packed = {p: v.reshape((-1, v.shape[-1])) for p, v in packed.items()}
     return carry, traces, packed, (first if plan.track_nonfinite else _all_finite(carry.state))
 
 
 _run_jit = eqx.filter_jit(_run)
+
+
+def _checkpointed_scan(body, carry, length: int, per_chunk: int):
+    """``lax.scan(body, carry, None, length)`` as a scan over chunks of ``per_chunk``
+    iterations, each ``jax.checkpoint``-ed: reverse mode keeps only the carry at each
+    chunk's start and recomputes a chunk's steps when it reaches it (Griewank's
+    checkpointing), so memory grows with ``length / per_chunk + per_chunk`` steps, not
+    ``length``. The same operations run in the same order: results are those of one scan."""
+    per_chunk = max(1, min(per_chunk, length))
+    n_full, rest = divmod(length, per_chunk)
+
+    def chunk(n):
+        return jax.checkpoint(lambda c, _: jax.lax.scan(body, c, None, length=n))
+
+    carry, ys = jax.lax.scan(chunk(per_chunk), carry, None, length=n_full)
+    ys = jax.tree.map(lambda y: y.reshape((n_full * per_chunk, *y.shape[2:])), ys)
+    if rest:
+        carry, tail = chunk(rest)(carry, None)
+        ys = jax.tree.map(lambda a, b: jnp.concatenate([a, b]), ys, tail)
+    return carry, ys
+
+
+def _checkpoint_records(n_steps: int, every: int, chunk_steps: int | None) -> int:
+    """Records per checkpointed chunk of a traced run: ``chunk_steps`` (rounded to whole
+    records), by default about sqrt(steps), which balances the chunk-start carries kept
+    against the steps recomputed inside one chunk."""
+    steps = math.isqrt(n_steps) if chunk_steps is None else int(chunk_steps)
+    return max(1, round(steps / every))
 
 
 # -- diagnostics -------------------------------------------------------------
@@ -539,7 +574,13 @@ def simulate(
         t0: start time, ms, on the ``dt`` grid (default 0, or the end of a continued
             result). Time-dependent inputs and the per-step random keys
             (``fold_in(key, step)``) go on from step ``t0 / dt``; ``res.t`` starts at ``t0``.
-        chunk_steps: steps per compiled chunk (default: from a memory budget).
+        chunk_steps: steps per compiled chunk (default: from a memory budget). Under
+            ``jit``/``vmap``/``grad`` the run is one scan over chunks, each
+            ``jax.checkpoint``-ed: reverse mode keeps the carry at each chunk's start and
+            recomputes a chunk's steps in the backward pass, so gradient memory grows with
+            ``steps / chunk_steps + chunk_steps`` steps' states (default about ``sqrt(steps)``;
+            a fixed value makes it nearly independent of the run's length). Results are the
+            same for any chunking, bit for bit.
         stream_to: folder; each finished chunk and the carry after it are written there
             and committed by one checksummed manifest (``run.json``), so an interrupted
             run keeps its chunks.
@@ -558,7 +599,12 @@ def simulate(
 
     Returns:
         a :class:`Result`. Under ``jit``/``vmap``/``grad`` the whole run is one
-        ``lax.scan`` and the result's spikes stay bit-packed until read.
+        ``lax.scan`` (over checkpointed chunks) and the result's spikes stay bit-packed
+        until read. Differentiable readouts: recorded traces, ``final_state``, and the spike
+        counts (``spike_counts``, ``rates()``) of neurons with a surrogate (the default of
+        the integrate-and-fire family; ``neurodyn.neurons.SuperSpike``), which a traced run
+        counts in float so their derivative is the surrogate's. Bit-packed spikes
+        (``res.spikes``) carry no gradient.
 
     Example::
 
@@ -595,7 +641,7 @@ def simulate(
 
     # Learn the spike structure and recordable variables without running anything.
     probe = _Carry(state, in_state, jnp.asarray(start, jnp.int32), {})
-    populations = _spiking_populations(model, drive, solver, k_run, dt, probe)
+    populations, surrogate_spikes = _spiking_populations(model, drive, solver, k_run, dt, probe)
     continuous = [v for v in variables(state) if eqx.is_inexact_array(getattr(state, v, None))]
     traces, want_spikes = parse_record(record, continuous, bool(populations))
     for name, neurons in traces.items():
@@ -611,8 +657,14 @@ def simulate(
         trace_bytes += int(size) * 4
     _check_memory(_state_bytes(state), trace_bytes * n_records_total, max_memory)
     traced = _inside_transformation() or is_traced((model, drive, key, state))
-    records_per_chunk = n_records_total if traced else _chunk_records(n_records_total, every, bytes_per_step, chunk_steps)
-    n_chunks = -(-n_records_total // records_per_chunk)
+    if traced:  # one scan over checkpointed chunks (bounded memory under grad)
+        records_per_chunk = _checkpoint_records(n_steps, every, chunk_steps)
+        n_chunks = 1
+        masked = n_records_total * every != n_steps
+    else:
+        records_per_chunk = _chunk_records(n_records_total, every, bytes_per_step, chunk_steps)
+        n_chunks = -(-n_records_total // records_per_chunk)
+        masked = n_chunks * records_per_chunk * every != n_steps
     plan = _Plan(
         dt=dt,
         n_steps=n_steps,
@@ -623,11 +675,13 @@ def simulate(
         # counts come from the events on the host, unless events stay on the device
         counted=populations if (traced or not want_spikes) else (),
         populations=populations,
-        masked=n_chunks * records_per_chunk * every != n_steps,
+        masked=masked,
         units=tuple((name, variable_unit(model, name)) for name in traces),
         track_nonfinite=traced,
+        checkpointed=traced,
     )
-    counts = {p: jnp.zeros((n,), jnp.int32) for p, n in plan.counted}
+    # a traced run counts surrogate spikes in their float type: differentiable counts
+    counts = {p: jnp.zeros((n,), surrogate_spikes.get(p, jnp.int32) if traced else jnp.int32) for p, n in plan.counted}
     carry = _Carry(state, in_state, jnp.asarray(start, jnp.int32), counts)
     stop = jnp.asarray(start + n_steps, jnp.int32)
 
@@ -654,9 +708,19 @@ def simulate(
             t0=start * dt,
             weights=weights,
         )
-    res = _run_eager(model, drive, solver, k_run, key, carry, start, plan, n_chunks, progress, stream_to, resume, duration)
+    # nothing differentiates an eager run: plain boolean spikes, no float conversions in the loop
+    res = _run_eager(_without_surrogates(model), drive, solver, k_run, key, carry, start, plan, n_chunks, progress,
+                     stream_to, resume, duration)
     _warn_implausible_rates(model, res)
     return res
+
+
+def _without_surrogates(model):
+    """``model`` with every spike surrogate removed (``surrogate=None``): the same spikes, as booleans."""
+    is_surrogate = lambda x: isinstance(x, AbstractSurrogate)  # noqa: E731
+    if not any(map(is_surrogate, jax.tree.leaves(model, is_leaf=is_surrogate))):
+        return model
+    return jax.tree.map(lambda x: None if is_surrogate(x) else x, model, is_leaf=is_surrogate)
 
 
 def _inside_transformation() -> bool:

@@ -34,7 +34,7 @@ from .._params import check_integer
 from ..connectivity import _ffi
 from ..connectivity._builders import Connectivity, Distribution
 from ..connectivity._propagate import Synapses, event_contributions, make_synapses, propagate, propagate_together
-from ..engine._model import SINGLE, AbstractDynamics, AbstractMap, generic_advance
+from ..engine._model import SINGLE, AbstractDynamics, AbstractMap, as_bool, generic_advance
 from ..engine._solvers import AbstractSolver
 from ._plastic import PlasticState, after_propagation, before_propagation, build_index, check_rule, has_efficacy, in_kernel, kernel_stdp
 from ._plastic import pre_update
@@ -324,6 +324,9 @@ class Network(AbstractMap):
                 new, fired = generic_advance(pop.model, pops[name], t, dt, drive_pop, k, solver)
                 stepped = new, fired.get(SINGLE, jnp.zeros((pop.n,), bool))
             pops[name], spikes[name] = stepped
+        # surrogate spikes (floats) are propagated as values, so gradients flow through them;
+        # everything else sees booleans
+        fired = {name: as_bool(s) for name, s in spikes.items()}
         # 2. plastic projections: both sides' variables, on_step, this step's efficacy (STP), weights
         #    from the state; STDP on the kernel path: the kernel's (traces, delivery, on_pre, on_post in one call)
         synapses, plastic, efficacy, stdp = list(self.synapses), dict(state.plastic), {}, {}
@@ -333,9 +336,9 @@ class Network(AbstractMap):
                 name = self.names[j]
                 pre, post, _ = self.routes[j]
                 if synapses[j].mode == "kernel" and in_kernel(rule):
-                    stdp[j] = kernel_stdp(rule, plastic[name], self.indexes[j], spikes[post], dt)
+                    stdp[j] = kernel_stdp(rule, plastic[name], self.indexes[j], fired[post], dt)
                 else:
-                    plastic[name], efficacy[j] = before_propagation(rule, plastic[name], synapses[j], self.indexes[j], spikes[pre], dt, i,
+                    plastic[name], efficacy[j] = before_propagation(rule, plastic[name], synapses[j], self.indexes[j], fired[pre], dt, i,
                                                                     signals)
                 if plastic[name].w is not None:
                     synapses[j] = eqx.tree_at(lambda s: s.weights, synapses[j], plastic[name].w)
@@ -357,12 +360,12 @@ class Network(AbstractMap):
             if synapses[group[0]].mode == "kernel":  # the group's projections in one call
                 together = [(synapses[j], x) for j, x in zip(group, current)]
                 if any(j in stdp for j in group):
-                    updated, states = propagate_together(spikes[pre], together, i, [stdp.get(j) for j in group])
+                    updated, states = propagate_together(fired[pre], together, i, [stdp.get(j) for j in group])
                     for j, new in zip(group, states):
                         if new is not None:
                             plastic[self.names[j]] = PlasticState(*new)
                 else:
-                    updated = propagate_together(spikes[pre], together, i)
+                    updated = propagate_together(fired[pre], together, i)
             else:
                 updated = [propagate(synapses[group[0]], spikes[pre], current[0], i, sums.get(group[0]))]
             for j, x in zip(group, updated):
@@ -371,7 +374,7 @@ class Network(AbstractMap):
         for j, rule in enumerate(self.rules):
             if rule is not None and j not in stdp:
                 post = self.routes[j][1]
-                plastic[self.names[j]] = after_propagation(rule, plastic[self.names[j]], self.indexes[j], spikes[post])
+                plastic[self.names[j]] = after_propagation(rule, plastic[self.names[j]], self.indexes[j], fired[post])
         # 5. the delayed events due now
         for post, target, D in self.buffers:
             name = f"{post}.{target}"

@@ -26,3 +26,8 @@ from ._parts import Noise as Noise
 from ._two_compartment import TwoCompartment as TwoCompartment
 from ._two_compartment import TwoCompartmentState as TwoCompartmentState
 from ._two_compartment import nmda_channel as nmda_channel
+from ..engine._surrogate import AbstractSurrogate as AbstractSurrogate
+from ..engine._surrogate import ArcTanSurrogate as ArcTanSurrogate
+from ..engine._surrogate import SigmoidSurrogate as SigmoidSurrogate
+from ..engine._surrogate import SuperSpike as SuperSpike
+from ..engine._surrogate import spike as spike

@@ -10,6 +10,7 @@ import jax.numpy as jnp
 
 from .._params import check_less, check_nonnegative, check_positive, param
 from ._base import SpikingNeuron
+from ..engine._surrogate import AbstractSurrogate, SuperSpike, spike
 
 
 class IFState(eqx.Module):
@@ -18,20 +19,34 @@ class IFState(eqx.Module):
     parts: tuple = ()  #: states of the attached parts
 
 
-def refractory_reset(V, refractory, V_th, V_reset, t_ref, dt):
+def refractory_reset(V, refractory, V_th, V_reset, t_ref, dt, surrogate=None):
     """Threshold, reset and absolute refractoriness on a membrane potential.
 
     Neurons still refractory are held at ``V_reset`` (their integration is undone);
     a neuron that reaches ``V_th`` spikes, is reset, and stays clamped for
     ``round(t_ref / dt)`` steps, so integration resumes exactly ``t_ref`` after the spike.
+
+    The spikes are boolean, or with a ``surrogate`` (``engine/_surrogate.py``) floats
+    0.0/1.0 (the same spikes) whose derivative with respect to ``V`` and ``V_th`` is the
+    surrogate's. The reset is *detached*: it selects on the spikes' values, so no gradient
+    flows through the reset (``dV_after/dV_before`` is 0 where a neuron spiked, 1 elsewhere).
     """
     clamped = refractory > 0
     V = jnp.where(clamped, V_reset, V)
     spiked = (V >= V_th) & ~clamped
+    out = spiked
+    if surrogate is not None:
+        out = jnp.where(clamped, 0.0, spike(V - V_th, surrogate)).astype(V.dtype)
     V = jnp.where(spiked, V_reset, V)
     n_ref = jnp.round(t_ref / dt).astype(jnp.int32)
     refractory = jnp.where(spiked, n_ref, jnp.maximum(refractory - 1, 0))
-    return V, refractory, spiked
+    return V, refractory, out
+
+
+def check_surrogate(surrogate) -> None:
+    if surrogate is not None and not isinstance(surrogate, AbstractSurrogate):
+        raise TypeError(f"surrogate must be a neurodyn.neurons surrogate (e.g. SuperSpike()) or None, "
+                        f"got {type(surrogate).__name__}")
 
 
 class IFMembrane(SpikingNeuron):
@@ -42,7 +57,12 @@ class IFMembrane(SpikingNeuron):
 
     The derivative is written :math:`(E_L - V)/\tau_m + (\psi + I)/C_m`: quotients only, so
     XLA cannot contract a product and a sum into a multiply-add differently in batched
-    (vmapped) and single runs."""
+    (vmapped) and single runs.
+
+    ``surrogate`` (default ``SuperSpike()``, beta = 1/mV; ``None`` for boolean spikes): the
+    spikes are floats 0.0/1.0 whose derivative with respect to V and ``V_th`` is the
+    surrogate's, so ``jax.grad`` of a loss on spike counts is useful; the reset is detached.
+    Spikes and states are the same with or without it."""
 
     C_m: jax.Array = param(250.0, unit="pF", doc="membrane capacitance")
     E_L: jax.Array = param(-70.0, unit="mV", doc="resting (leak reversal) potential")
@@ -50,8 +70,10 @@ class IFMembrane(SpikingNeuron):
     V_reset: jax.Array = param(-70.0, unit="mV", doc="reset potential")
     t_ref: jax.Array = param(0.0, unit="ms", doc="absolute refractory period")
     V_init: jax.Array | None = param(None, unit="mV", doc="initial membrane potential (default E_L)")
+    surrogate: AbstractSurrogate | None = eqx.field(default=SuperSpike())
 
     def __check_init__(self):
+        check_surrogate(self.surrogate)
         check_positive("C_m", self.C_m, "pF")
         check_nonnegative("t_ref", self.t_ref, "ms")
         check_less("V_reset", self.V_reset, "V_th", self.V_th, "mV")
@@ -76,7 +98,8 @@ class IFMembrane(SpikingNeuron):
         return IFState(dV, state.refractory, state.parts)
 
     def _fire(self, state, dt):
-        V, ref, spiked = refractory_reset(state.V_m, state.refractory, self.V_th, self.V_reset, self.t_ref, dt)
+        V, ref, spiked = refractory_reset(state.V_m, state.refractory, self.V_th, self.V_reset, self.t_ref, dt,
+                                         self.surrogate)
         return IFState(V, ref, state.parts), spiked
 
 

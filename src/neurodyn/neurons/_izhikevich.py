@@ -8,7 +8,8 @@ import jax.numpy as jnp
 
 from .._params import check_choice, check_less, check_nonnegative, param
 from ._base import SpikingNeuron
-from ._if import refractory_reset
+from ..engine._surrogate import AbstractSurrogate, SuperSpike
+from ._if import check_surrogate, refractory_reset
 
 
 class IzhikevichState(eqx.Module):
@@ -65,8 +66,10 @@ class Izhikevich(SpikingNeuron):
     U_init: jax.Array | None = param(None, unit="mV/ms", doc="initial U (default: b * V_init)")
 
     presets = IZHIKEVICH_PRESETS
+    surrogate: AbstractSurrogate | None = eqx.field(default=SuperSpike())
 
     def __check_init__(self):
+        check_surrogate(self.surrogate)
         check_less("c", self.c, "V_peak", self.V_peak, "mV")
         check_nonnegative("a", self.a, "1/ms")
         check_nonnegative("t_ref", self.t_ref, "ms")
@@ -106,5 +109,5 @@ class Izhikevich(SpikingNeuron):
         return IzhikevichState(dV, self.a * (self.b * V - s.U), s.refractory, s.parts)
 
     def _fire(self, s, dt):
-        V, ref, spiked = refractory_reset(s.V_m, s.refractory, self.V_peak, self.c, self.t_ref, dt)
+        V, ref, spiked = refractory_reset(s.V_m, s.refractory, self.V_peak, self.c, self.t_ref, dt, self.surrogate)
         return IzhikevichState(V, jnp.where(spiked, s.U + self.d, s.U), ref, s.parts), spiked

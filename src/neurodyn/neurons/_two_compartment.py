@@ -9,7 +9,8 @@ import jax.numpy as jnp
 from .._params import check_less, check_nonnegative, check_positive, param
 from ..engine._solvers import ExponentialEuler
 from ._base import SpikingNeuron
-from ._if import refractory_reset
+from ..engine._surrogate import AbstractSurrogate, SuperSpike
+from ._if import check_surrogate, refractory_reset
 
 
 def nmda_channel(tau_rise=2.0, tau_decay=80.0, mg=1.0, E_rev=0.0, name="nmda"):
@@ -65,8 +66,10 @@ class TwoCompartment(SpikingNeuron):
 
     voltages = ("V_m", "V_d")
     solver = ExponentialEuler()
+    surrogate: AbstractSurrogate | None = eqx.field(default=SuperSpike())
 
     def __check_init__(self):
+        check_surrogate(self.surrogate)
         for name in ("C_m", "C_d"):
             check_positive(name, getattr(self, name), "pF")
         for name in ("g_L", "g_L_d"):
@@ -92,5 +95,5 @@ class TwoCompartment(SpikingNeuron):
         return TwoCompartmentState(dVs, dVd, s.refractory, s.parts)
 
     def _fire(self, s, dt):
-        V, ref, spiked = refractory_reset(s.V_m, s.refractory, self.V_th, self.V_reset, self.t_ref, dt)
+        V, ref, spiked = refractory_reset(s.V_m, s.refractory, self.V_th, self.V_reset, self.t_ref, dt, self.surrogate)
         return TwoCompartmentState(V, s.V_d, ref, s.parts), spiked
