@@ -10,7 +10,7 @@ __version__ = "0.1.0"
 
 #: Subpackages, imported when first accessed.
 _SUBMODULES = (
-    "analysis", "connectivity", "engine", "examples", "inputs", "io", "memory", "network",
+    "analysis", "connectivity", "engine", "examples", "inputs", "io", "learning", "memory", "network",
     "neurons", "plasticity", "plot", "rate", "synapses",
 )
 #: Re-exported names -> the subpackage that defines them.
@@ -18,7 +18,7 @@ _EXPORTS = {
     "ODE": "engine", "RK4": "engine", "Euler": "engine", "EulerMaruyama": "engine",
     "ExponentialEuler": "engine", "Result": "engine", "ResultFileError": "engine", "SimulationError": "engine",
     "Continuation": "engine", "StreamError": "engine", "load": "engine",
-    "simulate": "engine", "Network": "network", "Population": "network", "Projection": "network",
+    "simulate": "engine", "fit": "learning", "Network": "network", "Population": "network", "Projection": "network",
 }
 
 __all__ = ["__version__", *_SUBMODULES, *_EXPORTS]
