@@ -7,6 +7,7 @@ may replace ``jax.value_and_grad``) is all ``fit`` knows of the model.
 
 from __future__ import annotations
 
+import functools
 import inspect
 from typing import Any, Callable
 
@@ -67,6 +68,7 @@ def batch_indices(key, epoch: int, n: int, batch_size: int):
     return perm[: steps * batch_size].reshape(steps, batch_size)
 
 
+@functools.lru_cache(maxsize=64)  # one wrapper per loss, so fit's compiled epoch is reused across calls
 def _value_and_grad(loss, stochastic):
     if stochastic:
         return lambda model, batch, *, key: jax.value_and_grad(lambda m: loss(m, batch, key=key))(model)
