@@ -86,6 +86,13 @@ def test_custom_gradient_estimator_is_used():
     assert hist.epoch_loss[-1] > hist.epoch_loss[0]
 
 
+def test_learning_rate_schedule():
+    x, y, _ = _least_squares(64)
+    _, hist = nl.fit({"w": jnp.zeros((5, 2)), "b": jnp.zeros(2)}, _mse, (x, y), epochs=20, batch_size=16,
+                     learning_rate=optax.exponential_decay(0.05, 10, 0.8), key=jax.random.key(0))
+    assert hist.epoch_loss[-1] < 0.1 * hist.epoch_loss[0]
+
+
 def test_equinox_module_with_static_parts_trains():
     net = nl.MLP((5, 8, 2), key=jax.random.key(0))
     x, y, _ = _least_squares(64)
@@ -96,8 +103,8 @@ def test_equinox_module_with_static_parts_trains():
 
 
 @pytest.mark.parametrize("kwargs, match", [
-    (dict(learning_rate=0.0), "learning_rate must be a number > 0, got 0.0"),
-    (dict(learning_rate=-1e-3), "learning_rate must be a number > 0, got -0.001"),
+    (dict(learning_rate=0.0), "learning_rate must be a number > 0 or an optax schedule, got 0.0"),
+    (dict(learning_rate=-1e-3), "learning_rate must be a number > 0 or an optax schedule, got -0.001"),
     (dict(batch_size=0), r"batch_size must be an integer from 1 to the number of samples \(64\), got 0"),
     (dict(batch_size=65), r"batch_size must be an integer from 1 to the number of samples \(64\), got 65"),
     (dict(epochs=-1), "epochs must be an integer >= 0, got -1"),

@@ -15,6 +15,7 @@ from ._mlp import supervised_loss as supervised_loss
 from ._perturbation import EstimatorStats as EstimatorStats
 from ._perturbation import NodePerturbation as NodePerturbation
 from ._perturbation import RateMap as RateMap
+from ._perturbation import correlation_by_samples as correlation_by_samples
 from ._perturbation import estimator_stats as estimator_stats
 from ._perturbation import node_perturbation as node_perturbation
 from ._perturbation import perturbation_study as perturbation_study

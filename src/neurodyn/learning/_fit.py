@@ -117,7 +117,8 @@ def fit(
     where ``batch`` has the structure of ``data`` (a PyTree of arrays sharing their leading,
     sample axis), cut to ``batch_size`` samples; a loss that draws random numbers takes a
     ``key`` keyword and gets a fresh key every step. ``optimizer``: an optax transformation
-    (default ``optax.adam(learning_rate or 1e-3)``; give one or the other).
+    (default ``optax.adam(learning_rate or 1e-3)``, where ``learning_rate`` may be an optax
+    schedule; give one or the other).
 
     Epoch ``e`` visits the samples in the order ``jax.random.permutation(fold_in(key, e), n)``
     in ``n // batch_size`` batches (``batch_indices``); step ``i`` of an epoch gets
@@ -140,9 +141,11 @@ def fit(
         raise TypeError("fit takes optimizer= or learning_rate=, not both")
     if optimizer is None:
         lr = 1e-3 if learning_rate is None else learning_rate
-        if not np.ndim(lr) == 0 or not float(lr) > 0:
-            raise ValueError(f"learning_rate must be a number > 0, got {learning_rate!r}")
-        optimizer = optax.adam(float(lr))
+        if not callable(lr):  # a callable is an optax schedule (step -> rate)
+            if isinstance(lr, bool) or np.ndim(lr) != 0 or not float(lr) > 0:
+                raise ValueError(f"learning_rate must be a number > 0 or an optax schedule, got {learning_rate!r}")
+            lr = float(lr)
+        optimizer = optax.adam(lr)
     elif not isinstance(optimizer, optax.GradientTransformation):
         raise TypeError(f"optimizer must be an optax.GradientTransformation, got {type(optimizer).__name__}")
     if not callable(loss):

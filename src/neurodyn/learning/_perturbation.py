@@ -186,6 +186,23 @@ def _stats(flat, g):
     return jnp.linalg.norm(mean - g) / gnorm, z, var, var / gnorm**2, jnp.mean(cos)
 
 
+def correlation_by_samples(estimates, true_grad, samples) -> np.ndarray:
+    """Mean cosine between ``true_grad`` and averages of ``s`` of the single-sample
+    ``estimates`` (trials on the leading axis), for each ``s`` in ``samples``: the
+    correlation of the estimator with ``samples=s`` (its draws are iid), from one set of draws."""
+    leaves = jax.tree.leaves(eqx.filter(estimates, eqx.is_inexact_array))
+    trials = leaves[0].shape[0]
+    flat = np.concatenate([np.reshape(np.asarray(e), (trials, -1)) for e in leaves], axis=1)
+    g = np.concatenate([np.ravel(np.asarray(t)) for t in jax.tree.leaves(eqx.filter(true_grad, eqx.is_inexact_array))])
+    out = []
+    for s in samples:
+        if not 1 <= s <= trials // 2:
+            raise ValueError(f"samples must lie in 1..{trials // 2} (two averages at least), got {s}")
+        avg = flat[: (trials // s) * s].reshape(trials // s, s, -1).mean(1)
+        out.append(np.mean(avg @ g / (np.linalg.norm(avg, axis=1) * np.linalg.norm(g))))
+    return np.asarray(out)
+
+
 def _half_squared_error(r, target):
     return 0.5 * jnp.sum((r - target) ** 2)
 
