@@ -86,6 +86,26 @@ def test_custom_gradient_estimator_is_used():
     assert hist.epoch_loss[-1] > hist.epoch_loss[0]
 
 
+def test_repeated_calls_reuse_the_compiled_epoch():
+    x, y, _ = _least_squares(64)
+    params = {"w": jnp.zeros((5, 2)), "b": jnp.zeros(2)}
+    compiled = []
+
+    def listener(name, secs, **kw):
+        if name.endswith("backend_compile_duration"):
+            compiled.append(str(kw.get("fun_name")))
+
+    jax.monitoring.register_event_duration_secs_listener(listener)
+    try:
+        nl.fit(params, _mse, (x, y), epochs=1, batch_size=16, learning_rate=0.01, key=jax.random.key(0))
+        assert any("_epoch" in f for f in compiled), compiled  # the listener sees fit's compilation
+        compiled.clear()
+        nl.fit(params, _mse, (x, y), epochs=2, batch_size=16, learning_rate=0.01, key=jax.random.key(1))
+        assert not any("_epoch" in f for f in compiled), compiled
+    finally:
+        jax.monitoring.unregister_event_duration_listener(listener)
+
+
 def test_learning_rate_schedule():
     x, y, _ = _least_squares(64)
     _, hist = nl.fit({"w": jnp.zeros((5, 2)), "b": jnp.zeros(2)}, _mse, (x, y), epochs=20, batch_size=16,
@@ -131,5 +151,7 @@ def test_bad_loss_data_and_keywords():
         nl.fit(params, _mse, (x, y), key=key, learning_rate=0.1, optimizer=optax.sgd(0.1))
     with pytest.raises(TypeError, match="fit needs key="):
         nl.fit(params, _mse, (x, y))
+    with pytest.raises(TypeError, match="key must be a jax.random key .*, got int 0"):
+        nl.fit(params, _mse, (x, y), key=0)
     with pytest.raises(ValueError, match=r"eval must return a number or a dict of numbers, got shape \(2,\)"):
         nl.fit(params, _mse, (x, y), key=key, eval=lambda p: p["b"])

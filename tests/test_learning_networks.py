@@ -91,6 +91,12 @@ def test_fa_and_dfa_differ_from_backprop_only_in_hidden_deltas(digits, net):
     assert abs(float(v - v_bp)) < 1e-6
     for a, b in zip(jax.tree.leaves(g), jax.tree.leaves(g_bp)):
         np.testing.assert_allclose(a, b, rtol=1e-4, atol=1e-6)
+    # backprop's own deltas through the shared VJP give jax.grad too
+    x, y = batch
+    e = jax.vmap(jax.grad(nl.cross_entropy))(net(x), y) / len(y)
+    g_d = eqx.filter_jit(lambda m: nl.grads_from_deltas(m, x, nl.backprop_deltas(m, m.pre_activations(x)[1], e)))(net)
+    for a, b in zip(jax.tree.leaves(g_d), jax.tree.leaves(g_bp)):
+        np.testing.assert_allclose(a, b, rtol=1e-4, atol=1e-6)
     # the output layer's update is backprop's under FA and DFA alike
     for est in (fa, nl.DirectFeedbackAlignment(net, nl.cross_entropy, key=jax.random.key(3))):
         g_est = eqx.filter_jit(est)(net, batch)[1]
@@ -113,3 +119,14 @@ def test_node_perturbation_learns(digits, net):
     acc = hist.metrics["accuracy"]
     print(f"node perturbation accuracy after 100 epochs: {acc[-1]:.3f}")
     assert acc[0] < 0.6 and acc[-1] >= 0.90, acc  # chance is 0.1: it learns, slower than backprop
+
+
+def test_bad_construction():
+    with pytest.raises(ValueError, match=r"sizes must list at least two layer widths >= 1 \(input first\), got \(64,\)"):
+        nl.MLP((64,), key=jax.random.key(0))
+    with pytest.raises(ValueError, match="threshold must be > 0"):
+        nl.ForwardForward((64, 10), 10, key=jax.random.key(0), threshold=0.0)
+    with pytest.raises(ValueError, match="n_classes must be >= 2, got 1"):
+        nl.ForwardForward((64, 10), 1, key=jax.random.key(0))
+    with pytest.raises(ValueError, match="sigma must be a number > 0, got -1.0"):
+        nl.NodePerturbation(nl.cross_entropy, sigma=-1.0)

@@ -68,6 +68,11 @@ def batch_indices(key, epoch: int, n: int, batch_size: int):
     return perm[: steps * batch_size].reshape(steps, batch_size)
 
 
+@functools.lru_cache(maxsize=64)  # the same object for the same rate: fit's compiled epoch is reused
+def _adam(learning_rate):
+    return optax.adam(learning_rate)
+
+
 @functools.lru_cache(maxsize=64)  # one wrapper per loss, so fit's compiled epoch is reused across calls
 def _value_and_grad(loss, stochastic):
     if stochastic:
@@ -145,7 +150,7 @@ def fit(
             if isinstance(lr, bool) or np.ndim(lr) != 0 or not float(lr) > 0:
                 raise ValueError(f"learning_rate must be a number > 0 or an optax schedule, got {learning_rate!r}")
             lr = float(lr)
-        optimizer = optax.adam(lr)
+        optimizer = _adam(lr)
     elif not isinstance(optimizer, optax.GradientTransformation):
         raise TypeError(f"optimizer must be an optax.GradientTransformation, got {type(optimizer).__name__}")
     if not callable(loss):
@@ -157,6 +162,8 @@ def fit(
         raise ValueError(f"batch_size must be an integer from 1 to the number of samples ({n}), got {batch_size!r}")
     if key is None:
         raise TypeError("fit needs key= (a jax.random key: it orders the minibatches)")
+    if not _is_key(key):
+        raise TypeError(f"key must be a jax.random key (jax.random.key(0)), got {type(key).__name__} {key!r}")
     data = jax.tree.map(jnp.asarray, data)
 
     loss_only = grad is None
@@ -187,6 +194,14 @@ def fit(
     history = History(loss=loss_array, epoch_loss=loss_array.mean(axis=1),
                       metrics={k: np.asarray(v) for k, v in metrics.items()})
     return eqx.combine(params, static), history
+
+
+def _is_key(key) -> bool:
+    if not isinstance(key, jax.Array):
+        return False
+    if jax.dtypes.issubdtype(key.dtype, jax.dtypes.prng_key):
+        return key.shape == ()
+    return key.shape == (2,) and key.dtype == jnp.uint32  # a legacy jax.random.PRNGKey
 
 
 def _record(metrics: dict, value: Any, epoch: int):
