@@ -18,7 +18,7 @@ _EXPORTS = {
     "ODE": "engine", "RK4": "engine", "Euler": "engine", "EulerMaruyama": "engine",
     "ExponentialEuler": "engine", "Result": "engine", "ResultFileError": "engine", "SimulationError": "engine",
     "Continuation": "engine", "StreamError": "engine", "load": "engine",
-    "simulate": "engine", "Network": "network", "Population": "network", "Projection": "network",
+    "simulate": "engine", "fit": "learning", "Network": "network", "Population": "network", "Projection": "network",
     "use_cpu_cores": "_cores", "available_cpu_cores": "_cores",
 }
 
