@@ -1,6 +1,8 @@
 """How networks learn: test accuracy per epoch on scikit-learn's bundled digits (8x8 images,
 no download) for backprop, feedback alignment, direct feedback alignment, forward-forward
-and node perturbation, all on the same kind of small network (64 -> 64 -> 64 -> 10).
+and node perturbation, all on the same kind of small network (64 -> 64 -> 64 -> 10), and a
+spiking network (64 -> 64 LIF -> 10) trained by surrogate gradients through ``simulate``
+(``learning_surrogate_digits.py``).
 
 Usage: python examples/learning_digits.py [OUT_DIR]   (needs scikit-learn: pip install 'neurodyn[examples]')
 
@@ -57,6 +59,21 @@ def forward_forward(data, epochs, key):
     return hist.metrics["eval"]
 
 
+def spiking(data, epochs, key):
+    """The surrogate-gradient spiking network of learning_surrogate_digits.py, on this split."""
+    import importlib.util
+
+    path = Path(__file__).with_name("learning_surrogate_digits.py")
+    spec = importlib.util.spec_from_file_location("learning_surrogate_digits", path)
+    ex = importlib.util.module_from_spec(spec)
+    spec.loader.exec_module(ex)
+    xtr, ytr, xte, yte = data
+    net, params = ex.build_network()
+    _, _, hist = ex.train(net, params, xtr, ytr, epochs=epochs, seed=int(jax.random.randint(key, (), 0, 2**30)),
+                          eval=lambda p: ex.accuracy(net, p, xte, yte))
+    return hist.metrics["eval"]
+
+
 #: name -> (train(data, epochs, key) -> test accuracy per epoch, epochs). The hook for more curves.
 METHODS = {
     "backprop": (_mlp_curve(lambda net, key: None), 40),
@@ -65,6 +82,7 @@ METHODS = {
         _mlp_curve(lambda net, key: nl.DirectFeedbackAlignment(net, nl.cross_entropy, key=key)), 40),
     "forward-forward": (forward_forward, 40),
     "node perturbation": (_mlp_curve(lambda net, key: nl.NodePerturbation(nl.cross_entropy, sigma=1e-2)), 150),
+    "spiking, surrogate gradients": (spiking, 8),
 }
 
 
@@ -80,7 +98,7 @@ def main(out: Path):
         ax.plot(np.arange(1, len(acc) + 1), 100 * acc, label=f"{name} ({100 * acc[-1]:.1f} %)")
     ax.axhline(10.0, color="0.6", lw=0.8, ls=":", label="chance")
     ax.set(xscale="log", xlabel="epoch", ylabel="test accuracy (%)", ylim=(0, 100),
-           title=f"digits, {' -> '.join(map(str, SIZES))} network, batches of {BATCH}")
+           title=f"digits; MLPs {'-'.join(map(str, SIZES))}, spiking 64-64-10")
     ax.legend(loc="lower right", fontsize=8)
     fig.savefig(out / "learning_digits.png", dpi=120)
 

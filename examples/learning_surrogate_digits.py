@@ -79,37 +79,24 @@ def loss(net, params, x, y):
     return -jnp.mean(jax.nn.log_softmax(logits)[jnp.arange(len(y)), y])
 
 
+@eqx.filter_jit
+def predict(net, params, x):
+    """Predicted classes of a batch of digits ``x`` (b, 64); compiled once per network and batch shape."""
+    return jnp.argmax(jax.vmap(lambda xi: scores(net, params, xi))(x), axis=-1)
+
+
 def accuracy(net, params, x, y, batch: int = 512) -> float:
-    predict = jax.jit(lambda p, xb: jnp.argmax(jax.vmap(lambda xi: scores(net, p, xi))(xb), axis=-1))
-    hits = sum(int(np.sum(np.asarray(predict(params, x[i:i + batch])) == y[i:i + batch])) for i in range(0, len(x), batch))
+    hits = sum(int(np.sum(np.asarray(predict(net, params, x[i:i + batch])) == y[i:i + batch])) for i in range(0, len(x), batch))
     return hits / len(x)
 
 
-def train(net, params, x, y, *, epochs: int = 8, batch: int = 64, lr: float = 2e-2, seed: int = 0, log=None):
-    """Adam on the cross-entropy, mini-batches in a fixed shuffled order; returns
-    (params, losses per step)."""
-    import optax
-
-    opt = optax.adam(lr)
-    state = opt.init(params)
-
-    @jax.jit
-    def step(params, state, xb, yb):
-        value, grads = jax.value_and_grad(lambda p: loss(net, p, xb, yb))(params)
-        updates, state = opt.update(grads, state, params)
-        return optax.apply_updates(params, updates), state, value
-
-    rng = np.random.default_rng(seed)
-    losses = []
-    for epoch in range(epochs):
-        order = rng.permutation(len(x))
-        for i in range(0, len(x) - batch + 1, batch):
-            idx = order[i:i + batch]
-            params, state, value = step(params, state, x[idx], y[idx])
-            losses.append(float(value))
-        if log is not None:
-            log(f"epoch {epoch + 1}: loss {np.mean(losses[-(len(x) // batch):]):.3f}")
-    return params, np.asarray(losses)
+def train(net, params, x, y, *, epochs: int = 8, batch: int = 64, lr: float = 2e-2, seed: int = 0, eval=None):
+    """Adam on the cross-entropy with ``neurodyn.fit`` (minibatches of a fresh shuffle each
+    epoch); returns (params, losses per step, History). ``eval(params)``: recorded after
+    every epoch (``History.metrics``)."""
+    params, history = nd.fit(params, lambda p, batch_: loss(net, p, *batch_), (x, y), learning_rate=lr, epochs=epochs,
+                             batch_size=batch, key=jax.random.key(seed), eval=eval)
+    return params, np.asarray(history.loss).ravel(), history
 
 
 def plot_learning_curve(losses, accuracy_value: float):
@@ -129,7 +116,9 @@ def main(folder: str = "out_learning_surrogate"):
     x_tr, x_te, y_tr, y_te = load_digits()
     net, params = build_network()
     start = time.perf_counter()
-    params, losses = train(net, params, x_tr, y_tr, log=print)
+    params, losses, history = train(net, params, x_tr, y_tr)
+    for e, value in enumerate(history.epoch_loss, 1):
+        print(f"epoch {e}: loss {float(value):.3f}")
     acc = accuracy(net, params, x_te, y_te)
     print(f"trained in {time.perf_counter() - start:.1f} s; held-out accuracy {acc:.1%} ({len(y_te)} digits)")
     out = Path(folder)

@@ -257,7 +257,7 @@ def test_surrogate_network_learns_digits():
     x_tr, x_te, y_tr, y_te = ex.load_digits(seed=0)
     net, params = ex.build_network(seed=0)
     before = ex.accuracy(net, params, x_te, y_te)
-    params, losses = ex.train(net, params, x_tr, y_tr, epochs=6)
+    params, losses, _ = ex.train(net, params, x_tr, y_tr, epochs=6)
     after = ex.accuracy(net, params, x_te, y_te)
     assert after >= 0.90, (before, after)
     assert before < 0.5
