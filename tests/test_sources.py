@@ -35,36 +35,6 @@ def test_poisson_source_statistics_and_continuation():
     np.testing.assert_array_equal(np.concatenate([a.spikes.times, b.spikes.times]), res.spikes.times)
 
 
-@pytest.mark.parametrize("block", [None, 1])  # None: the source's own block; 1: one gap per round (many rounds)
-def test_sparse_poisson_draws_are_independent_bernoulli_per_step(block, monkeypatch):
-    """At a low rate per step a source draws the geometric gaps between its spikes; the
-    result must be n independent Bernoulli(p) draws per step, whatever the number of rounds:
-    per-step totals Binomial(n, p), every neuron equally likely (no bias from where the gaps
-    run out), no excess of neighbouring pairs, and Bernoulli counts per neuron."""
-    from neurodyn.neurons import _generator
-
-    rate, n, dt, steps = 15.0, 1000, 0.1, 20_000
-    p = rate * dt * 1e-3
-    assert n * p <= 4 * _generator.GAP_BLOCK  # this case takes the gap draw
-    if block is not None:
-        monkeypatch.setattr(_generator, "GAP_BLOCK", block)
-    res = nd.simulate(nd.neurons.PoissonSource(n, rate=rate), steps * dt, dt, key=jax.random.key(5), progress=False)
-    idx, step = res.spikes.indices, np.round(res.spikes.times / dt).astype(int)
-    per_step = np.bincount(step, minlength=steps + 1)[1:]
-    total = n * steps * p
-    assert abs(per_step.sum() - total) < 4 * np.sqrt(total)
-    assert abs(per_step.var() / (n * p * (1 - p)) - 1.0) < 0.05  # Binomial variance
-    assert np.bincount(step * n + idx).max() == 1  # at most one spike per neuron and step
-    per_neuron = np.bincount(idx, minlength=n)
-    tenths = per_neuron.reshape(10, -1).sum(axis=1)  # first vs last neurons: the same chance
-    expected = total / 10
-    assert np.sum((tenths - expected) ** 2 / expected) < 27.9  # chi-square, 9 dof, p = 0.001
-    assert abs(per_neuron.var() / (steps * p * (1 - p)) - 1.0) < 0.15
-    assert per_neuron.min() > 8  # every neuron fires (mean 30; P(<= 8) ~ 1e-6 each), the first and last too
-    same_step_pairs = np.sum(np.diff(np.sort(step * n + idx)) == 1)  # neighbours i, i+1 in one step
-    assert abs(same_step_pairs - steps * (n - 1) * p * p) < 5 * np.sqrt(steps * (n - 1) * p * p) + 1
-
-
 def test_sources_refuse_bad_input():
     with pytest.raises(ValueError, match="times must be finite and > 0 ms"):
         nd.neurons.SpikeGenerator(2, times=[1.0, -1.0], indices=[0, 1])

@@ -94,10 +94,7 @@ class PoissonSource(_SpikeSource):
 
     Each step spikes with probability ``rate * dt`` (clipped to 1), drawn from the key
     of the population's initial state by step index (``fold_in``), so results do not
-    depend on chunking and chained runs continue the trains. It takes no inputs. With one
-    rate for all and few spikes per step (at most 128 expected), a step draws the geometric
-    gaps between its spikes (~``n rate dt`` numbers) instead of one uniform per source:
-    the same distribution, at a cost that follows the spikes, not ``n``.
+    depend on chunking and chained runs continue the trains. It takes no inputs.
 
     Example::
 
@@ -130,38 +127,5 @@ class PoissonSource(_SpikeSource):
         step = jnp.round(t / dt).astype(jnp.int32)  # t ends the step: 1 for the first
         key = jax.random.fold_in(jax.random.wrap_key_data(state.key), step)
         p = jnp.clip(self.rate * dt * 1e-3, 0.0, 1.0)
-        if self.rate.ndim:  # a rate per source: one uniform each
-            spiked = uniform(key, (self.n,)) < p
-        else:  # few spikes per step: draw the gaps between them (the same distribution)
-            spiked = jax.lax.cond(self.n * p <= 4 * GAP_BLOCK, lambda: _bernoulli_by_gaps(key, p, self.n, GAP_BLOCK),
-                                  lambda: uniform(key, (self.n,)) < p)
+        spiked = uniform(key, (self.n,)) < p
         return PoissonState(state.key, spiked, state._guard), spiked
-
-
-#: gaps drawn per round by a source that draws the gaps between its spikes; it does so
-#: while a step's expected spikes are at most four rounds' worth (else one uniform per source)
-GAP_BLOCK = 32
-
-
-def _bernoulli_by_gaps(key, p, n: int, block: int):
-    """``n`` independent Bernoulli(``p``) draws, made as the geometric gaps between successes
-    (``P(gap = k) = (1 - p)^(k - 1) p``): ~``n p`` numbers per step instead of ``n``, the
-    same distribution. Gaps come ``block`` at a time, in rounds until they pass ``n``."""
-    from ..engine._random import uniform
-
-    log_q = jnp.log1p(-p)
-
-    def positions(r, start):
-        u = 1.0 - uniform(jax.random.fold_in(key, r), (block,))  # (0, 1]
-        k = jnp.where(log_q < 0, jnp.log(u) / jnp.where(log_q < 0, log_q, -1.0), n)  # p = 0: no spike
-        gaps = jnp.minimum(jnp.floor(k), n).astype(jnp.int32) + 1  # past n: the step is over
-        return start + jnp.cumsum(gaps) - 1
-
-    def more(carry):
-        r, start, mask = carry
-        pos = positions(r, start)
-        return r + 1, pos[-1] + 1, mask.at[pos].set(True, mode="drop")
-
-    pos = positions(0, 0)
-    mask = jnp.zeros((n,), bool).at[pos].set(True, mode="drop")
-    return jax.lax.while_loop(lambda c: c[1] < n, more, (1, pos[-1] + 1, mask))[2]
