@@ -5,8 +5,8 @@ populations, several projections' passes) on a thread pool with one thread per c
 process may use. A step of a network of a few thousand neurons is a few microseconds of
 work split into dozens of operations, and handing them between cores (waking a thread,
 moving the arrays between caches) then costs more than it saves: on the 2-core
-development machine the pure-JAX COBA network at 4,000 neurons runs ~1.4x faster on one
-core than on two (benchmarks/RESULTS.md). XLA sizes its pool from the process's CPU
+development machine the pure-JAX COBA network runs 1.3-1.5x faster on one core than on
+two at 4,000 and 64,000 neurons (benchmarks/RESULTS.md). XLA sizes its pool from the process's CPU
 affinity when JAX starts, and offers no other setting, so this module restricts the
 affinity before that.
 """
@@ -27,8 +27,9 @@ def use_cpu_cores(n: int, *, name: str = "n") -> None:
     """Run this process, and so XLA's CPU thread pool and neurodyn's kernels, on ``n`` of
     the cores it may use (the lowest-numbered ones).
 
-    One core is the fastest setting for networks of up to ~10,000 neurons on CPU and for
-    one simulation per core of a parallel study; large networks gain from more. Call it
+    One core was the fastest setting for COBA at 4,000 and 64,000 neurons on the 2-core
+    development machine, and is the one for one simulation per core of a parallel study;
+    measure on machines with more cores. Call it
     before JAX starts (before the first model, array or simulation of the process): XLA
     sizes its thread pool once, when it starts. The shell's ``taskset -c 0 python ...`` has
     the same effect; ``neurodyn run --cores 1`` calls this.

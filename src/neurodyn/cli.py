@@ -399,7 +399,7 @@ def main(argv=None) -> int:
     run.add_argument("--set", action="append", default=[], metavar="KEY=VALUE", help="override a config value, e.g. model.tau_m=15")
     run.add_argument("--quiet", action="store_true", help="no progress bar or header line")
     run.add_argument("--cores", type=int, default=None, metavar="N",
-                     help="run on N CPU cores (1 is fastest for networks of up to ~10,000 neurons; default: all)")
+                     help="run on N CPU cores (1 is often fastest on small machines; default: all)")
     run.set_defaults(fn=cmd_run)
     analyze = sub.add_parser("analyze", help="spike-train statistics and summary figure of a results file")
     analyze.add_argument("results", help="results.nc written by neurodyn run (or Result.save)")
