@@ -5,8 +5,8 @@ populations, several projections' passes) on a thread pool with one thread per c
 process may use. A step of a network of a few thousand neurons is a few microseconds of
 work split into dozens of operations, and handing them between cores (waking a thread,
 moving the arrays between caches) then costs more than it saves: on the 2-core
-development machine the pure-JAX COBA network runs 1.3-1.5x faster on one core than on
-two at 4,000 and 64,000 neurons (benchmarks/RESULTS.md). XLA sizes its pool from the process's CPU
+development machine the pure-JAX COBA network at 4,000 neurons runs 1.5x faster on one
+core than on two (benchmarks/RESULTS.md). XLA sizes its pool from the process's CPU
 affinity when JAX starts, and offers no other setting, so this module restricts the
 affinity before that.
 """
